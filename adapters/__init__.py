@@ -1,0 +1,1 @@
+"""Outbound adapters, named for their technology; each implements a domain port."""

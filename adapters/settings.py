@@ -1,0 +1,416 @@
+"""Configuration from the environment: one frozen object, secrets masked, fail fast.
+
+Every secret can also be given as ``<NAME>_FILE`` (a path whose content is the value), the
+way container secrets are mounted. ``APP_ENV=development`` (the default) fills in safe local
+defaults; ``APP_ENV=production`` refuses to start when anything it needs is missing or
+malformed, and names the variable in one line.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Generic, TypeVar
+from urllib.parse import urlsplit
+
+from adapters.fernet_encryptor import (
+    EncryptionKeyError,
+    generate_blind_index_key,
+    generate_fernet_key,
+    parse_blind_index_key,
+    parse_fernet_keys,
+)
+
+T = TypeVar("T")
+
+YOOKASSA_API_URL = "https://api.yookassa.ru/v3"
+# Published by YooKassa: https://yookassa.ru/developers/using-api/webhooks#ip
+YOOKASSA_NOTIFICATION_IPS = (
+    "185.71.76.0/27",
+    "185.71.77.0/27",
+    "77.75.153.0/25",
+    "77.75.156.11/32",
+    "77.75.156.35/32",
+    "77.75.154.128/25",
+    "2a02:5180::/32",
+)
+SANDBOX_MARKER = "sandbox"
+_TELEGRAM_BOT = re.compile(r"^[A-Za-z][A-Za-z0-9_]{3,30}[Bb][Oo][Tt]$")
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+class ConfigurationError(Exception):
+    """Configuration is missing or malformed; the message names the variable, never a value."""
+
+
+class Secret(Generic[T]):
+    """A value that never shows itself in a repr, str, log line or traceback."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: T) -> None:
+        self._value = value
+
+    def get_secret_value(self) -> T:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    app_env: str
+    database_url: Secret[str]
+    contact_encryption_keys: Secret[tuple[bytes, ...]]
+    blind_index_key: Secret[bytes]
+    yookassa_shop_id: str
+    yookassa_secret_key: Secret[str]
+    yookassa_api_url: str
+    yookassa_confirmation_type: str
+    yookassa_receipts: bool
+    yookassa_vat_code: int
+    yookassa_webhook_allowed_ips: tuple[IPNetwork, ...]
+    trusted_proxies: tuple[IPNetwork, ...]
+    telegram_bot_username: str
+    public_site_url: str
+    cors_allowed_origins: tuple[str, ...]
+    admin_allowed_hosts: tuple[str, ...]
+    smtp_url: Secret[str] | None
+    email_from: str
+    rate_limit_per_minute: int
+    redis_url: Secret[str] | None
+    tracking_sink_url: str | None
+    hold_minutes: int
+    log_level: str
+    var_dir: Path = field(default=Path("var"))
+
+    @property
+    def is_production(self) -> bool:
+        return self.app_env == "production"
+
+    @property
+    def database_is_postgres(self) -> bool:
+        return self.database_url.get_secret_value().startswith(("postgres://", "postgresql://"))
+
+    @property
+    def uses_yookassa_sandbox(self) -> bool:
+        return self.yookassa_api_url.rstrip("/").endswith(f"/{SANDBOX_MARKER}/v3") or (
+            SANDBOX_MARKER in urlsplit(self.yookassa_api_url).path.split("/")
+        )
+
+    def summary(self) -> dict[str, str]:
+        """Every setting as text for ``check``; secrets and credentials in URLs masked."""
+        out: dict[str, str] = {}
+        for item in fields(self):
+            value = getattr(self, item.name)
+            if isinstance(value, Secret):
+                inner = value.get_secret_value()
+                out[item.name] = (
+                    mask_url(inner)
+                    if isinstance(inner, str) and "://" in inner
+                    else f"*** ({_describe_secret(inner)})"
+                )
+            elif value is None:
+                out[item.name] = "-"
+            elif isinstance(value, tuple):
+                out[item.name] = ", ".join(str(v) for v in value) or "-"
+            else:
+                out[item.name] = str(value)
+        return out
+
+
+def _describe_secret(value: object) -> str:
+    if isinstance(value, tuple):
+        return f"{len(value)} key(s)"
+    if isinstance(value, bytes):
+        return f"{len(value)} bytes"
+    return "set"
+
+
+def mask_url(url: str) -> str:
+    """The URL with any password replaced by ``***`` (a user name stays)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.rsplit("@", 1)[1]
+    user = parts.username or ""
+    return parts._replace(netloc=f"{user}:***@{netloc}").geturl()
+
+
+class _Env:
+    """Reads variables and their ``_FILE`` twins from one mapping."""
+
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self._environ = environ
+
+    def get(self, name: str) -> str | None:
+        value = self._environ.get(name)
+        if value is not None and value.strip() != "":
+            return value.strip()
+        return None
+
+    def secret(self, name: str) -> str | None:
+        direct = self.get(name)
+        path = self.get(f"{name}_FILE")
+        if direct is not None and path is not None:
+            raise ConfigurationError(f"{name} and {name}_FILE are both set: set only one")
+        if path is None:
+            return direct
+        try:
+            content = Path(path).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ConfigurationError(f"{name}_FILE: cannot read the file ({exc.strerror})") from exc
+        if not content:
+            raise ConfigurationError(f"{name}_FILE: the file is empty")
+        return content
+
+
+def _parse_networks(name: str, raw: str) -> tuple[IPNetwork, ...]:
+    networks = []
+    for part in raw.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(part, strict=False))
+        except ValueError as exc:
+            raise ConfigurationError(f"{name}: {part!r} is not an IP address or CIDR") from exc
+    return tuple(networks)
+
+
+def _parse_bool(name: str, raw: str | None, default: bool) -> bool:
+    if raw is None:
+        return default
+    lowered = raw.lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigurationError(f"{name} must be true or false")
+
+
+def _parse_int(name: str, raw: str | None, default: int, minimum: int, maximum: int) -> int:
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise ConfigurationError(f"{name} must be an integer") from exc
+    if not minimum <= value <= maximum:
+        raise ConfigurationError(f"{name} must be between {minimum} and {maximum}")
+    return value
+
+
+def _check_url(name: str, url: str, schemes: tuple[str, ...], *, require_host: bool = True) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in schemes:
+        raise ConfigurationError(f"{name} must start with one of: {', '.join(schemes)}://")
+    if require_host and not parts.hostname:
+        raise ConfigurationError(f"{name} has no host")
+    return url
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _dev_keys(var_dir: Path) -> dict[str, str]:
+    """Development keys, generated once and kept under ``var/`` (never used in production)."""
+    path = var_dir / "dev-keys.json"
+    if path.exists():
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if isinstance(data, dict) and {"CONTACT_ENCRYPTION_KEYS", "BLIND_INDEX_KEY"} <= set(data):
+            return {str(k): str(v) for k, v in data.items()}
+    var_dir.mkdir(parents=True, exist_ok=True)
+    data = {
+        "CONTACT_ENCRYPTION_KEYS": generate_fernet_key(),
+        "BLIND_INDEX_KEY": generate_blind_index_key(),
+    }
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(data, handle)
+    os.replace(tmp, path)
+    return data
+
+
+def resolve_database_url(
+    environ: Mapping[str, str] | None = None, *, var_dir: Path | None = None
+) -> str:
+    """``DATABASE_URL`` (or its ``_FILE``), else the development SQLite file under ``var/``."""
+    env = _Env(os.environ if environ is None else environ)
+    url = env.secret("DATABASE_URL")
+    if url is not None:
+        return url
+    var = var_dir or Path(env.get("VAR_DIR") or "var")
+    return f"sqlite:///{(var / 'emotional_balance.sqlite').as_posix()}"
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, *, var_dir: Path | None = None
+) -> Settings:
+    """Build the settings, or raise :class:`ConfigurationError` naming what is wrong."""
+    env = _Env(os.environ if environ is None else environ)
+    app_env = (env.get("APP_ENV") or "development").lower()
+    if app_env not in {"development", "production"}:
+        raise ConfigurationError("APP_ENV must be 'development' or 'production'")
+    production = app_env == "production"
+    var = var_dir or Path(env.get("VAR_DIR") or "var")
+
+    def required(name: str, value: str | None) -> str:
+        if value is None:
+            raise ConfigurationError(f"{name} is required when APP_ENV=production")
+        return value
+
+    if production and env.secret("DATABASE_URL") is None:
+        raise ConfigurationError("DATABASE_URL is required when APP_ENV=production")
+    database_url = resolve_database_url(environ, var_dir=var)
+    _check_url(
+        "DATABASE_URL", database_url, ("sqlite", "postgres", "postgresql"), require_host=False
+    )
+    if production and database_url.startswith("sqlite"):
+        raise ConfigurationError("DATABASE_URL must point to PostgreSQL when APP_ENV=production")
+
+    raw_keys = env.secret("CONTACT_ENCRYPTION_KEYS")
+    raw_index = env.secret("BLIND_INDEX_KEY")
+    if not production and (raw_keys is None or raw_index is None):
+        generated = _dev_keys(var)
+        raw_keys = raw_keys or generated["CONTACT_ENCRYPTION_KEYS"]
+        raw_index = raw_index or generated["BLIND_INDEX_KEY"]
+    try:
+        keys = parse_fernet_keys(required("CONTACT_ENCRYPTION_KEYS", raw_keys))
+        index_key = parse_blind_index_key(required("BLIND_INDEX_KEY", raw_index))
+    except EncryptionKeyError as exc:
+        raise ConfigurationError(str(exc)) from exc
+
+    bind_port = env.get("PORT") or "8000"
+    yookassa_api_url = env.get("YOOKASSA_API_URL")
+    if yookassa_api_url is None:
+        yookassa_api_url = (
+            YOOKASSA_API_URL if production else f"http://127.0.0.1:{bind_port}/{SANDBOX_MARKER}/v3"
+        )
+    _check_url(
+        "YOOKASSA_API_URL", yookassa_api_url, ("https",) if production else ("http", "https")
+    )
+    shop_id = env.get("YOOKASSA_SHOP_ID")
+    secret_key = env.secret("YOOKASSA_SECRET_KEY")
+    if production:
+        shop_id = required("YOOKASSA_SHOP_ID", shop_id)
+        if not shop_id.isdigit():
+            raise ConfigurationError("YOOKASSA_SHOP_ID must be the numeric shop id")
+        secret_key = required("YOOKASSA_SECRET_KEY", secret_key)
+        if not re.fullmatch(r"(live|test)_[A-Za-z0-9_-]{20,}", secret_key):
+            raise ConfigurationError("YOOKASSA_SECRET_KEY does not look like a YooKassa secret key")
+    confirmation = (env.get("YOOKASSA_CONFIRMATION_TYPE") or "redirect").lower()
+    if confirmation not in {"redirect", "embedded"}:
+        raise ConfigurationError("YOOKASSA_CONFIRMATION_TYPE must be 'redirect' or 'embedded'")
+
+    public_site_url = env.get("PUBLIC_SITE_URL")
+    if public_site_url is None:
+        if production:
+            raise ConfigurationError("PUBLIC_SITE_URL is required when APP_ENV=production")
+        public_site_url = f"http://127.0.0.1:{bind_port}"
+    _check_url("PUBLIC_SITE_URL", public_site_url, ("https",) if production else ("http", "https"))
+
+    cors_raw = env.get("CORS_ALLOWED_ORIGINS")
+    cors = (
+        tuple(o.strip().rstrip("/") for o in cors_raw.split(",") if o.strip()) if cors_raw else ()
+    )
+    for origin in cors:
+        _check_url("CORS_ALLOWED_ORIGINS", origin, ("http", "https"))
+    cors = tuple(dict.fromkeys((_origin(public_site_url), *cors)))
+
+    hosts_raw = env.get("ADMIN_ALLOWED_HOSTS")
+    if hosts_raw is None and production:
+        hosts: tuple[str, ...] = (urlsplit(public_site_url).hostname or "",)
+    else:
+        hosts = tuple(h.strip() for h in (hosts_raw or "").split(",") if h.strip())
+
+    telegram = env.get("TELEGRAM_BOT_USERNAME")
+    if telegram is None:
+        if production:
+            raise ConfigurationError("TELEGRAM_BOT_USERNAME is required when APP_ENV=production")
+        telegram = "emotional_balance_concierge_bot"
+    telegram = telegram.lstrip("@")
+    if not _TELEGRAM_BOT.match(telegram):
+        raise ConfigurationError("TELEGRAM_BOT_USERNAME is not a Telegram bot username")
+
+    smtp_url = env.secret("SMTP_URL")
+    if smtp_url is not None:
+        _check_url("SMTP_URL", smtp_url, ("smtp", "smtps"))
+    elif production:
+        raise ConfigurationError("SMTP_URL is required when APP_ENV=production")
+    email_from = env.get("EMAIL_FROM") or ("" if production else "noreply@localhost")
+    if not re.fullmatch(r"[^@\s]+@[^@\s]+", email_from.split("<")[-1].rstrip(">").strip()):
+        raise ConfigurationError(
+            "EMAIL_FROM is required when APP_ENV=production"
+            if not email_from
+            else "EMAIL_FROM is not an email address"
+        )
+
+    redis_url = env.secret("REDIS_URL")
+    if redis_url is not None:
+        _check_url("REDIS_URL", redis_url, ("redis", "rediss", "unix"), require_host=False)
+    tracking_sink = env.get("TRACKING_SINK_URL")
+    if tracking_sink is not None:
+        _check_url(
+            "TRACKING_SINK_URL", tracking_sink, ("https",) if production else ("http", "https")
+        )
+
+    allowed_raw = env.get("YOOKASSA_WEBHOOK_ALLOWED_IPS")
+    webhook_ips = _parse_networks(
+        "YOOKASSA_WEBHOOK_ALLOWED_IPS", allowed_raw or ",".join(YOOKASSA_NOTIFICATION_IPS)
+    )
+    if not production and allowed_raw is None:
+        # The built-in sandbox notifies from this machine.
+        webhook_ips += _parse_networks("YOOKASSA_WEBHOOK_ALLOWED_IPS", "127.0.0.1,::1")
+
+    settings = Settings(
+        app_env=app_env,
+        database_url=Secret(database_url),
+        contact_encryption_keys=Secret(tuple(keys)),
+        blind_index_key=Secret(index_key),
+        yookassa_shop_id=shop_id or "sandbox-shop",
+        yookassa_secret_key=Secret(secret_key or "sandbox_secret_key_for_local_development"),
+        yookassa_api_url=yookassa_api_url.rstrip("/"),
+        yookassa_confirmation_type=confirmation,
+        yookassa_receipts=_parse_bool("YOOKASSA_RECEIPTS", env.get("YOOKASSA_RECEIPTS"), False),
+        yookassa_vat_code=_parse_int("YOOKASSA_VAT_CODE", env.get("YOOKASSA_VAT_CODE"), 1, 1, 12),
+        yookassa_webhook_allowed_ips=webhook_ips,
+        trusted_proxies=_parse_networks("TRUSTED_PROXIES", env.get("TRUSTED_PROXIES") or ""),
+        telegram_bot_username=telegram,
+        public_site_url=public_site_url.rstrip("/"),
+        cors_allowed_origins=cors,
+        admin_allowed_hosts=hosts,
+        smtp_url=Secret(smtp_url) if smtp_url else None,
+        email_from=email_from,
+        rate_limit_per_minute=_parse_int(
+            "RATE_LIMIT_PER_MINUTE", env.get("RATE_LIMIT_PER_MINUTE"), 30, 0, 100_000
+        ),
+        redis_url=Secret(redis_url) if redis_url else None,
+        tracking_sink_url=tracking_sink,
+        hold_minutes=_parse_int("HOLD_MINUTES", env.get("HOLD_MINUTES"), 30, 5, 24 * 60),
+        log_level=(env.get("LOG_LEVEL") or "INFO").upper(),
+        var_dir=var,
+    )
+    if production and settings.uses_yookassa_sandbox:
+        raise ConfigurationError(
+            "YOOKASSA_API_URL points to the sandbox, which never runs in production"
+        )
+    return settings

@@ -1,0 +1,1 @@
+"""Staff admin: Piccolo Admin configuration, forms and role checks."""

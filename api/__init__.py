@@ -1,0 +1,1 @@
+"""The public HTTP API (Litestar + msgspec), the webhook receiver and the reference pages."""

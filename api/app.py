@@ -1,0 +1,66 @@
+"""The Litestar application factory."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from litestar import Litestar
+from litestar.config.cors import CORSConfig
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin
+from litestar.types import ControllerRouterHandler
+
+from api.config import ApiConfig
+from api.dependencies import ApiPorts
+from api.errors import EXCEPTION_HANDLERS
+from api.health import HealthController
+from api.public import PublicBookingController
+
+API_DESCRIPTION = (
+    "Public API of «Эмоциональный баланс». Errors are RFC 9457 problem details "
+    "(`application/problem+json`) with a stable `code`."
+)
+
+
+def create_app(
+    ports: ApiPorts,
+    config: ApiConfig | None = None,
+    *,
+    extra_handlers: Sequence[ControllerRouterHandler] = (),
+    on_startup: Sequence[Callable[[], Any]] = (),
+    on_shutdown: Sequence[Callable[[], Any]] = (),
+) -> Litestar:
+    """Build the app around ready-made ports; ``main.py`` and the tests supply them."""
+    config = config or ApiConfig()
+    cors = (
+        CORSConfig(
+            allow_origins=list(config.cors_allowed_origins),
+            allow_methods=["GET", "POST", "OPTIONS"],
+            allow_headers=["Content-Type", "Idempotency-Key"],
+            max_age=600,
+        )
+        if config.cors_allowed_origins
+        else None
+    )
+    return Litestar(
+        route_handlers=[HealthController, PublicBookingController, *extra_handlers],
+        dependencies={
+            "ports": Provide(lambda: ports, use_cache=True, sync_to_thread=False),
+            "api_config": Provide(lambda: config, use_cache=True, sync_to_thread=False),
+        },
+        exception_handlers=EXCEPTION_HANDLERS,
+        cors_config=cors,
+        openapi_config=OpenAPIConfig(
+            title="Эмоциональный баланс API",
+            version="1.0.0",
+            description=API_DESCRIPTION,
+            path="/schema",
+            render_plugins=[ScalarRenderPlugin()],
+        ),
+        on_startup=list(on_startup),
+        on_shutdown=list(on_shutdown),
+        debug=config.debug,
+        request_max_body_size=64 * 1024,
+    )

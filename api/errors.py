@@ -1,0 +1,141 @@
+"""The one mapping from errors to RFC 9457 problem details (``application/problem+json``).
+
+Messages come from the domain's safe texts; provider messages, personal data and stack
+traces never reach a client.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+from domain.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    NotFound,
+    ProviderRejected,
+    ProviderUnavailable,
+    RateLimited,
+    ValidationFailed,
+)
+
+logger = logging.getLogger("api.errors")
+
+PROBLEM_JSON = "application/problem+json"
+PROBLEM_TYPE_BASE = "https://emotional-balance.ru/problems/"
+
+_STATUS_BY_CATEGORY: tuple[tuple[type[DomainError], int], ...] = (
+    (NotFound, 404),
+    (ValidationFailed, 422),
+    (Conflict, 409),
+    (Forbidden, 403),
+    (RateLimited, 429),
+    (ProviderUnavailable, 503),
+    (ProviderRejected, 502),
+)
+_TITLES = {
+    400: "Bad request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Request too large",
+    415: "Unsupported media type",
+    422: "Unprocessable content",
+    429: "Too many requests",
+    500: "Internal server error",
+    502: "Bad gateway",
+    503: "Service unavailable",
+}
+
+
+def status_for(error: DomainError) -> int:
+    for category, status in _STATUS_BY_CATEGORY:
+        if isinstance(error, category):
+            return status
+    return 400
+
+
+def problem(
+    status: int,
+    code: str,
+    detail: str,
+    *,
+    headers: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> Response[dict[str, Any]]:
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPE_BASE + code.replace("_", "-"),
+        "title": _TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+        "code": code,
+    }
+    if extra:
+        body.update(extra)
+    return Response(content=body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def domain_error_handler(_: Request[Any, Any, Any], exc: DomainError) -> Response[dict[str, Any]]:
+    status = status_for(exc)
+    headers = None
+    if isinstance(exc, RateLimited | ProviderUnavailable):
+        headers = {"Retry-After": str(exc.retry_after_seconds)}
+    return problem(status, exc.code, exc.message, headers=headers)
+
+
+def validation_error_handler(
+    _: Request[Any, Any, Any], exc: ValidationException
+) -> Response[dict[str, Any]]:
+    errors = []
+    for item in exc.extra if isinstance(exc.extra, list) else []:
+        if isinstance(item, dict):
+            # Only the location and msgspec's description of the problem: never the value.
+            errors.append(
+                {"key": str(item.get("key", "")), "message": str(item.get("message", ""))}
+            )
+    return problem(
+        400,
+        "invalid_request",
+        "The request is malformed: " + (errors[0]["message"] if errors else "invalid body"),
+        extra={"errors": errors},
+    )
+
+
+def http_error_handler(_: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
+    status = exc.status_code
+    code = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 403: "forbidden"}.get(
+        status, "http_error"
+    )
+    detail = (
+        exc.detail if status < 500 and isinstance(exc.detail, str) else _TITLES.get(status, "Error")
+    )
+    return problem(status, code, detail, headers=exc.headers)
+
+
+def unexpected_error_handler(
+    request: Request[Any, Any, Any], exc: Exception
+) -> Response[dict[str, Any]]:
+    # Log the class and the route only: the exception text may carry data we must not log.
+    logger.error(
+        "unhandled error %s on %s %s", type(exc).__name__, request.method, request.url.path
+    )
+    return problem(
+        HTTP_500_INTERNAL_SERVER_ERROR, "internal_error", "Something went wrong on our side."
+    )
+
+
+EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
+    DomainError: domain_error_handler,
+    ValidationException: validation_error_handler,
+    HTTPException: http_error_handler,
+    Exception: unexpected_error_handler,
+}
+
+__all__ = ["EXCEPTION_HANDLERS", "PROBLEM_JSON", "MediaType", "problem", "status_for"]

@@ -1,0 +1,156 @@
+"""One error tree for the whole domain.
+
+Every error has a stable machine ``code`` and a ``message`` that is safe to show a client: it
+never contains personal data, provider messages or secrets. The inbound side maps the
+categories (the direct subclasses of :class:`DomainError`) to its own status codes.
+"""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    code: str = "domain_error"
+    message: str = "The request could not be completed."
+
+    def __init__(self, message: str | None = None) -> None:
+        if message is not None:
+            self.message = message
+        super().__init__(self.message)
+
+
+# Categories -------------------------------------------------------------------------------
+
+
+class NotFound(DomainError):
+    code = "not_found"
+    message = "The requested resource does not exist."
+
+
+class ValidationFailed(DomainError):
+    code = "validation_failed"
+    message = "The request is not valid."
+
+
+class Conflict(DomainError):
+    code = "conflict"
+    message = "The request conflicts with the current state."
+
+
+class Forbidden(DomainError):
+    code = "forbidden"
+    message = "You are not allowed to do this."
+
+
+class RateLimited(DomainError):
+    code = "rate_limited"
+    message = "Too many requests; try again later."
+
+    def __init__(self, retry_after_seconds: int = 60, message: str | None = None) -> None:
+        self.retry_after_seconds = retry_after_seconds
+        super().__init__(message)
+
+
+class ProviderUnavailable(DomainError):
+    """An external provider did not answer in time; the operation can be retried."""
+
+    code = "provider_unavailable"
+    message = "The payment provider is temporarily unavailable; try again later."
+
+    def __init__(self, retry_after_seconds: int = 30, message: str | None = None) -> None:
+        self.retry_after_seconds = retry_after_seconds
+        super().__init__(message)
+
+
+class ProviderRejected(DomainError):
+    """An external provider refused our request; retrying the same request will not help."""
+
+    code = "provider_rejected"
+    message = "The payment provider rejected the request."
+
+
+# Concrete errors ---------------------------------------------------------------------------
+
+
+class ServiceNotFound(NotFound):
+    code = "service_not_found"
+    message = "No active service has this slug."
+
+
+class SlotNotFound(NotFound):
+    code = "slot_not_found"
+    message = "The slot does not exist."
+
+
+class AppointmentNotFound(NotFound):
+    code = "appointment_not_found"
+    message = "The appointment does not exist."
+
+
+class PaymentNotFound(NotFound):
+    code = "payment_not_found"
+    message = "The payment does not exist."
+
+
+class WaitlistRequestNotFound(NotFound):
+    code = "waitlist_request_not_found"
+    message = "The waitlist request does not exist."
+
+
+class SlotNotAvailable(Conflict):
+    code = "slot_not_available"
+    message = "The slot is no longer free."
+
+
+class SlotInPast(ValidationFailed):
+    code = "slot_in_past"
+    message = "The slot has already started."
+
+
+class AppointmentNotPayable(Conflict):
+    code = "appointment_not_payable"
+    message = "The appointment cannot be paid: it has expired, was cancelled or is already paid."
+
+
+class IdempotencyKeyInUse(Conflict):
+    code = "idempotency_key_in_use"
+    message = "A request with this Idempotency-Key is still being processed."
+
+
+class IdempotencyKeyReused(ValidationFailed):
+    code = "idempotency_key_reused"
+    message = "This Idempotency-Key was already used with a different request body."
+
+
+class InvalidStatusTransition(Conflict):
+    code = "invalid_status_transition"
+    message = "This status change is not allowed."
+
+
+class ConsentRequired(ValidationFailed):
+    code = "consent_required"
+    message = "Consent to the processing of personal data is required."
+
+
+class InvalidContact(ValidationFailed):
+    code = "invalid_contact"
+    message = "The contact is not valid."
+
+
+class ContactRequired(ValidationFailed):
+    code = "contact_required"
+    message = "At least one contact (email or phone) is required."
+
+
+class InvalidMoney(ValidationFailed):
+    code = "invalid_money"
+    message = "The amount is not valid."
+
+
+class InvalidTrackingEvent(ValidationFailed):
+    code = "invalid_tracking_event"
+    message = "The tracking event is not allowed."
+
+
+class RoleRequired(Forbidden):
+    code = "role_required"
+    message = "Your role does not allow this action."

@@ -1,0 +1,144 @@
+"""Ports: what the use cases need from the outside world, as Protocols.
+
+Adapters (``adapters/``) and persistence (``tables/``) implement them; tests use fakes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import Protocol, Self
+from uuid import UUID
+
+from domain.models import (
+    Appointment,
+    AppointmentStatus,
+    ConsentRecord,
+    Service,
+    Slot,
+    TrackingEvent,
+)
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current instant, timezone-aware UTC."""
+        ...
+
+
+class Encryptor(Protocol):
+    """Authenticated encryption of personal data plus a keyed blind index for lookups."""
+
+    def encrypt(self, plaintext: str) -> str: ...
+
+    def decrypt(self, token: str) -> str: ...
+
+    def rotate(self, token: str) -> str:
+        """Re-encrypt a token under the newest key (any known key may have encrypted it)."""
+        ...
+
+    def is_current(self, token: str) -> bool:
+        """Whether the token is already encrypted under the newest key."""
+        ...
+
+    def blind_index(self, namespace: str, normalised_value: str) -> str:
+        """A deterministic keyed digest of a normalised value; equal inputs, equal digests."""
+        ...
+
+
+class PhoneNumberParser(Protocol):
+    def to_e164(self, raw: str, default_region: str) -> str | None:
+        """The number in E.164, or ``None`` when it is not a valid number."""
+        ...
+
+
+class ServiceRepository(Protocol):
+    async def list_active(self) -> Sequence[Service]: ...
+
+    async def get_active_by_slug(self, slug: str) -> Service | None: ...
+
+    async def get(self, service_id: UUID) -> Service | None: ...
+
+
+class SlotRepository(Protocol):
+    async def get(self, slot_id: UUID) -> Slot | None: ...
+
+    async def list_free(
+        self, service_id: UUID, starts_from: datetime, starts_before: datetime
+    ) -> Sequence[Slot]: ...
+
+    async def try_hold(self, slot_id: UUID, now: datetime) -> bool:
+        """Atomically move a free, future slot to ``held``; ``False`` when another won."""
+        ...
+
+    async def book(self, slot_id: UUID) -> None: ...
+
+    async def release(self, slot_id: UUID) -> None:
+        """Free a held or booked slot again."""
+        ...
+
+
+class AppointmentRepository(Protocol):
+    async def add(self, appointment: Appointment) -> None: ...
+
+    async def get(self, appointment_id: UUID) -> Appointment | None: ...
+
+    async def transition(
+        self,
+        appointment_id: UUID,
+        expected: AppointmentStatus,
+        target: AppointmentStatus,
+        now: datetime,
+    ) -> bool:
+        """Compare-and-set the status; ``False`` when it was no longer ``expected``."""
+        ...
+
+    async def list_expired_holds(self, now: datetime, limit: int) -> Sequence[Appointment]: ...
+
+    async def count_by_status(self, status: AppointmentStatus) -> int: ...
+
+
+class ConsentRepository(Protocol):
+    async def add(self, record: ConsentRecord) -> None: ...
+
+    async def list_for_subject(self, subject_id: UUID) -> Sequence[ConsentRecord]: ...
+
+
+class TrackingOutbox(Protocol):
+    async def add(self, event: TrackingEvent) -> None: ...
+
+
+class UnitOfWork(Protocol):
+    """A database transaction with the repositories bound to it.
+
+    ``async with uow:`` opens it; nothing is kept unless ``commit()`` is called; an exception
+    or a missing commit rolls everything back.
+    """
+
+    services: ServiceRepository
+    slots: SlotRepository
+    appointments: AppointmentRepository
+    consents: ConsentRepository
+    tracking: TrackingOutbox
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    async def commit(self) -> None: ...
+
+    async def rollback(self) -> None: ...
+
+
+UnitOfWorkFactory = Callable[[], UnitOfWork]
+"""Each call opens a fresh unit of work: use cases run concurrently and never share one."""
+
+
+class ReadinessProbe(Protocol):
+    async def is_ready(self) -> bool: ...

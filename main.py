@@ -1,0 +1,403 @@
+"""Composition root and command line of the Emotional Balance backend.
+
+Only this module knows every concrete class: it reads the settings, builds the adapters,
+repositories and use cases, and hands them to the API, the admin and the worker.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import logging
+import secrets
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import partial
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table as RichTable
+
+from adapters.clock import SystemClock
+from adapters.fernet_encryptor import FernetEncryptor, generate_blind_index_key, generate_fernet_key
+from adapters.phone_numbers import LibPhoneNumberParser
+from adapters.settings import ConfigurationError, Settings, load_settings
+from domain.contacts import ContactNormaliser
+from domain.models import StaffRole
+from domain.ports import Clock, UnitOfWorkFactory
+from domain.use_cases.expire_holds import ExpireHoldsUseCase
+from domain.use_cases.get_availability import GetAvailabilityUseCase
+from domain.use_cases.hold_slot import HoldSlotUseCase
+from domain.use_cases.list_services import ListServicesUseCase
+
+console = Console(stderr=False, highlight=False)
+err_console = Console(stderr=True, highlight=False)
+logger = logging.getLogger("main")
+
+
+# Wiring -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Container:
+    """Every long-lived object of one process, built once."""
+
+    settings: Settings
+    engine: Any
+    clock: Clock
+    encryptor: FernetEncryptor
+    contacts: ContactNormaliser
+    uow: UnitOfWorkFactory
+    list_services: ListServicesUseCase
+    get_availability: GetAvailabilityUseCase
+    hold_slot: HoldSlotUseCase
+    expire_holds: ExpireHoldsUseCase
+
+
+def database_engine() -> Any:
+    """The one engine Piccolo's tables and migrations use (from ``piccolo_conf``)."""
+    from piccolo.engine import engine_finder
+
+    engine = engine_finder()
+    if engine is None:
+        raise ConfigurationError("piccolo_conf.py defines no database engine")
+    return engine
+
+
+def build_container(settings: Settings, *, clock: Clock | None = None) -> Container:
+    from tables.uow import unit_of_work_factory
+
+    engine = database_engine()
+    clock = clock or SystemClock()
+    encryptor = FernetEncryptor(
+        settings.contact_encryption_keys.get_secret_value(),
+        settings.blind_index_key.get_secret_value(),
+    )
+    contacts = ContactNormaliser(phone_parser=LibPhoneNumberParser())
+    uow = unit_of_work_factory(engine)
+    return Container(
+        settings=settings,
+        engine=engine,
+        clock=clock,
+        encryptor=encryptor,
+        contacts=contacts,
+        uow=uow,
+        list_services=ListServicesUseCase(uow=uow),
+        get_availability=GetAvailabilityUseCase(uow=uow, clock=clock),
+        hold_slot=HoldSlotUseCase(
+            uow=uow,
+            clock=clock,
+            encryptor=encryptor,
+            contacts=contacts,
+            hold_for=timedelta(minutes=settings.hold_minutes),
+        ),
+        expire_holds=ExpireHoldsUseCase(uow=uow, clock=clock),
+    )
+
+
+def build_app(container: Container) -> Any:
+    from api.app import create_app
+    from api.config import ApiConfig
+    from api.dependencies import ApiPorts
+    from tables.database import PiccoloReadinessProbe
+
+    settings = container.settings
+    ports = ApiPorts(
+        list_services=container.list_services,
+        get_availability=container.get_availability,
+        hold_slot=container.hold_slot,
+        readiness=PiccoloReadinessProbe(container.engine),
+    )
+    config = ApiConfig(
+        cors_allowed_origins=settings.cors_allowed_origins,
+        trusted_proxies=settings.trusted_proxies,
+        production=settings.is_production,
+    )
+    return create_app(
+        ports,
+        config,
+        on_startup=[partial(open_database, container.engine)],
+        on_shutdown=[partial(close_database, container.engine)],
+    )
+
+
+async def open_database(engine: Any) -> None:
+    from tables.database import is_sqlite
+
+    if not is_sqlite(engine) and getattr(engine, "pool", None) is None:
+        await engine.start_connection_pool(min_size=1, max_size=20)
+
+
+async def close_database(engine: Any) -> None:
+    if getattr(engine, "pool", None) is not None:
+        await engine.close_connection_pool()
+
+
+async def migrate(*, quiet: bool = False) -> None:
+    """Apply every pending Piccolo migration of every app."""
+    import contextlib
+    import io
+
+    from piccolo.apps.migrations.commands.forwards import run_forwards
+
+    from tables.database import enable_sqlite_wal
+
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer) if quiet else contextlib.nullcontext():
+        result = await run_forwards(app_name="all")
+    if not result.success:
+        raise RuntimeError(f"migrations failed: {result.message}")
+    await enable_sqlite_wal(database_engine())
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=getattr(logging, level, logging.INFO),
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
+    # Libraries that may log request bodies or headers stay quiet.
+    for noisy in ("yookassa", "urllib3", "httpx", "httpcore", "aiosmtplib"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+# Commands -----------------------------------------------------------------------------------
+
+
+def settings_or_exit() -> Settings:
+    try:
+        return load_settings()
+    except ConfigurationError as exc:
+        err_console.print(f"[bold red]Configuration error:[/] {exc}")
+        raise SystemExit(2) from None
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    settings = settings_or_exit()
+    configure_logging(settings.log_level)
+    asyncio.run(_prepare_database(settings))
+    app = build_app(build_container(settings))
+    database = "PostgreSQL" if settings.database_is_postgres else "SQLite"
+    console.print(
+        f"[green]Serving[/] on http://{args.host}:{args.port} ({settings.app_env}, {database})"
+    )
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        proxy_headers=False,  # X-Forwarded-For is judged by our own trusted-proxy rule
+        server_header=False,
+        log_level=settings.log_level.lower(),
+    )
+    return 0
+
+
+async def _prepare_database(settings: Settings) -> None:
+    from tables.demo import database_is_empty, seed_demo
+
+    await migrate(quiet=True)
+    if not settings.is_production and await database_is_empty():
+        report = await seed_demo()
+        console.print(
+            f"Demo data: {report.services_created} services, {report.slots_created} slots"
+        )
+
+
+def cmd_migrate(_: argparse.Namespace) -> int:
+    settings_or_exit()
+    asyncio.run(migrate())
+    console.print("[green]Migrations applied.[/]")
+    return 0
+
+
+def cmd_seed_demo(_: argparse.Namespace) -> int:
+    from tables.demo import seed_demo
+
+    settings_or_exit()
+
+    async def run() -> None:
+        await migrate(quiet=True)
+        report = await seed_demo()
+        console.print(
+            f"[green]Demo data ready:[/] {report.services_created} new services, "
+            f"{report.slots_created} new slots."
+        )
+
+    asyncio.run(run())
+    return 0
+
+
+def cmd_create_staff(args: argparse.Namespace) -> int:
+    from tables.staff.accounts import StaffAccountError, create_staff_user
+
+    settings_or_exit()
+    generated = False
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    elif sys.stdin.isatty():
+        password = getpass.getpass("Password: ")
+        if password != getpass.getpass("Repeat password: "):
+            err_console.print("[red]The passwords differ.[/]")
+            return 1
+    else:
+        password = secrets.token_urlsafe(18)
+        generated = True
+
+    async def run() -> int:
+        await migrate(quiet=True)
+        return await create_staff_user(
+            args.username, password, StaffRole(args.role), email=args.email
+        )
+
+    try:
+        user_id = asyncio.run(run())
+    except StaffAccountError as exc:
+        err_console.print(f"[red]Cannot create the staff user:[/] {exc}")
+        return 1
+    console.print(f"[green]Created[/] {args.username} (id {user_id}) with role {args.role}.")
+    if generated:
+        console.print(f"Generated password (shown once): [bold]{password}[/]")
+    return 0
+
+
+def cmd_generate_keys(_: argparse.Namespace) -> int:
+    console.print("New keys (keep them in your secret store, never in the repository):")
+    console.print(f"CONTACT_ENCRYPTION_KEYS={generate_fernet_key()}")
+    console.print(f"BLIND_INDEX_KEY={generate_blind_index_key()}")
+    console.print(
+        "To rotate: put the new Fernet key first in CONTACT_ENCRYPTION_KEYS (keep the old ones "
+        "after it), run `python main.py rotate-keys`, then remove the old keys. The blind "
+        "index key is not rotated: changing it breaks deduplication of existing contacts."
+    )
+    return 0
+
+
+def cmd_rotate_keys(args: argparse.Namespace) -> int:
+    from tables.key_rotation import count_rows, rotate_all
+
+    settings = settings_or_exit()
+    container = build_container(settings)
+
+    async def run() -> Any:
+        await open_database(container.engine)
+        try:
+            await migrate(quiet=True)
+            totals = await count_rows()
+            with Progress(
+                TextColumn("[bold]{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=console,
+            ) as progress:
+                tasks = {
+                    name: progress.add_task(name, total=total) for name, total in totals.items()
+                }
+                return await rotate_all(
+                    container.encryptor,
+                    batch_size=args.batch_size,
+                    on_batch=lambda name, n: progress.advance(tasks[name], n),
+                )
+        finally:
+            await close_database(container.engine)
+
+    report = asyncio.run(run())
+    console.print(
+        f"Rotated {report.values_rotated} values; {report.values_already_current} already "
+        f"under the newest key; {report.rows_seen} rows read."
+    )
+    if report.conflicts:
+        console.print(f"[yellow]{report.conflicts} rows changed meanwhile: run again.[/]")
+    if report.undecryptable:
+        for column, count in report.undecryptable.items():
+            err_console.print(f"[red]{count} values in {column} match no configured key.[/]")
+        return 1
+    return 0 if not report.conflicts else 3
+
+
+def cmd_check(_: argparse.Namespace) -> int:
+    from tables.database import PiccoloReadinessProbe
+
+    settings = settings_or_exit()
+    table = RichTable(title=f"Configuration ({settings.app_env})")
+    table.add_column("setting")
+    table.add_column("value")
+    for name, value in settings.summary().items():
+        table.add_row(name, value)
+
+    async def ready() -> bool:
+        engine = database_engine()
+        return await PiccoloReadinessProbe(engine).is_ready()
+
+    reachable = asyncio.run(ready())
+    table.add_row("database reachable", "yes" if reachable else "[red]no[/]")
+    console.print(table)
+    return 0 if reachable else 1
+
+
+# Entry point --------------------------------------------------------------------------------
+
+Command = Callable[[argparse.Namespace], int]
+EXTRA_COMMANDS: list[Callable[[Any], None]] = []
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python main.py", description="Emotional Balance backend: service and tools."
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = sub.add_parser("serve", help="run the HTTP service (applies migrations first)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.set_defaults(handler=cmd_serve)
+
+    sub.add_parser("migrate", help="apply pending database migrations").set_defaults(
+        handler=cmd_migrate
+    )
+    sub.add_parser("seed-demo", help="add demo services and slots (idempotent)").set_defaults(
+        handler=cmd_seed_demo
+    )
+
+    staff = sub.add_parser("create-staff", help="create a staff user with a role")
+    staff.add_argument("username")
+    staff.add_argument("--role", required=True, choices=[r.value for r in StaffRole])
+    staff.add_argument("--email", default=None)
+    staff.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    staff.set_defaults(handler=cmd_create_staff)
+
+    sub.add_parser("generate-keys", help="print new encryption keys").set_defaults(
+        handler=cmd_generate_keys
+    )
+    rotate = sub.add_parser(
+        "rotate-keys", help="re-encrypt every contact under the newest key (resumable)"
+    )
+    rotate.add_argument("--batch-size", type=int, default=500)
+    rotate.set_defaults(handler=cmd_rotate_keys)
+    sub.add_parser("check", help="show the configuration (secrets masked)").set_defaults(
+        handler=cmd_check
+    )
+    for register in EXTRA_COMMANDS:
+        register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    handler: Command = args.handler
+    return handler(args)
+
+
+def run_async(coro: Awaitable[Any]) -> Any:
+    return asyncio.run(coro)  # type: ignore[arg-type]
+
+
+if __name__ == "__main__":
+    sys.exit(main())

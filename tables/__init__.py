@@ -1,0 +1,1 @@
+"""Persistence: Piccolo tables, migrations, repositories and the unit of work."""

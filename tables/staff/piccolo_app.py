@@ -1,0 +1,15 @@
+"""Staff tables: roles (and, with the admin, the contact access log)."""
+
+import os
+
+from piccolo.conf.apps import AppConfig
+
+from tables.staff.tables import StaffRoleTable
+
+APP_CONFIG = AppConfig(
+    app_name="staff",
+    migrations_folder_path=os.path.join(os.path.dirname(__file__), "piccolo_migrations"),
+    table_classes=[StaffRoleTable],
+    migration_dependencies=["piccolo.apps.user.piccolo_app"],
+    commands=[],
+)

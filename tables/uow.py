@@ -1,0 +1,75 @@
+"""The Piccolo unit of work: one database transaction with every repository bound to it."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Any, Self
+
+from piccolo.engine.base import Engine
+from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+
+from tables.core.repositories import (
+    PiccoloAppointmentRepository,
+    PiccoloConsentRepository,
+    PiccoloServiceRepository,
+    PiccoloSlotRepository,
+    PiccoloTrackingOutbox,
+)
+
+
+class PiccoloUnitOfWork:
+    """Implements the ``UnitOfWork`` port.
+
+    Nothing is kept unless :meth:`commit` is called. On SQLite the transaction starts
+    ``IMMEDIATE`` so concurrent writers queue on the lock instead of failing on upgrade.
+    Piccolo binds queries to the transaction through a context variable, so the repositories
+    need no connection of their own.
+    """
+
+    def __init__(self, engine: Engine) -> None:  # type: ignore[type-arg]
+        self._engine = engine
+        self._transaction: Any = None
+        self.services = PiccoloServiceRepository()
+        self.slots = PiccoloSlotRepository()
+        self.appointments = PiccoloAppointmentRepository()
+        self.consents = PiccoloConsentRepository()
+        self.tracking = PiccoloTrackingOutbox()
+
+    async def __aenter__(self) -> Self:
+        if self._engine.current_transaction.get() is not None:
+            raise RuntimeError("a unit of work never nests inside another transaction")
+        if isinstance(self._engine, SQLiteEngine):
+            transaction: Any = self._engine.transaction(
+                transaction_type=TransactionType.immediate, allow_nested=False
+            )
+        else:
+            transaction = self._engine.transaction(allow_nested=False)
+        self._transaction = await transaction.__aenter__()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        transaction, self._transaction = self._transaction, None
+        if transaction is None:
+            return
+        if not transaction._committed and not transaction._rolled_back:
+            await transaction.rollback()
+        await transaction.__aexit__(exc_type, exc, tb)
+
+    async def commit(self) -> None:
+        await self._transaction.commit()
+
+    async def rollback(self) -> None:
+        if not self._transaction._rolled_back:
+            await self._transaction.rollback()
+
+
+def unit_of_work_factory(engine: Engine) -> Any:  # type: ignore[type-arg]
+    def make() -> PiccoloUnitOfWork:
+        return PiccoloUnitOfWork(engine)
+
+    return make

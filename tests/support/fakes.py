@@ -1,0 +1,231 @@
+"""Fakes of the domain's ports: in-memory, deterministic, with the same rules as the real ones."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from types import TracebackType
+from typing import Self
+from uuid import UUID
+
+from domain.models import (
+    Appointment,
+    AppointmentStatus,
+    ConsentRecord,
+    Service,
+    Slot,
+    SlotStatus,
+    TrackingEvent,
+)
+
+
+class FixedClock:
+    def __init__(self, now: datetime | None = None) -> None:
+        self._now = now or datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        return self._now
+
+    def advance(self, delta: timedelta) -> None:
+        self._now += delta
+
+
+class FakeEncryptor:
+    """Reversible and recognisable, so tests can assert that plaintext never leaks."""
+
+    PREFIX = "enc:v1:"
+
+    def __init__(self, version: str = "v1") -> None:
+        self.prefix = f"enc:{version}:"
+
+    def encrypt(self, plaintext: str) -> str:
+        return self.prefix + plaintext.encode("utf-8").hex()
+
+    def decrypt(self, token: str) -> str:
+        _, _, payload = token.split(":", 2)
+        return bytes.fromhex(payload).decode("utf-8")
+
+    def rotate(self, token: str) -> str:
+        return self.encrypt(self.decrypt(token))
+
+    def is_current(self, token: str) -> bool:
+        return token.startswith(self.prefix)
+
+    def blind_index(self, namespace: str, normalised_value: str) -> str:
+        return hmac.new(
+            b"k" * 32, f"{namespace}\x1f{normalised_value}".encode(), hashlib.sha256
+        ).hexdigest()
+
+
+class FakePhoneParser:
+    """Russian numbers only: +7 or 8 followed by ten digits."""
+
+    def to_e164(self, raw: str, default_region: str) -> str | None:
+        digits = "".join(ch for ch in raw if ch.isdigit())
+        if raw.strip().startswith("+7") and len(digits) == 11:
+            return "+" + digits
+        if len(digits) == 11 and digits[0] == "8":
+            return "+7" + digits[1:]
+        if len(digits) == 10 and default_region == "RU":
+            return "+7" + digits
+        return None
+
+
+class InMemoryStore:
+    """The state behind the in-memory unit of work, shared by every unit it opens."""
+
+    def __init__(self) -> None:
+        self.services: dict[UUID, Service] = {}
+        self.slots: dict[UUID, Slot] = {}
+        self.appointments: dict[UUID, Appointment] = {}
+        self.consents: list[ConsentRecord] = []
+        self.tracking: list[TrackingEvent] = []
+
+
+class _Services:
+    def __init__(self, store: InMemoryStore) -> None:
+        self._store = store
+
+    async def list_active(self) -> Sequence[Service]:
+        return [s for s in self._store.services.values() if s.active]
+
+    async def get_active_by_slug(self, slug: str) -> Service | None:
+        return next((s for s in self._store.services.values() if s.slug == slug and s.active), None)
+
+    async def get(self, service_id: UUID) -> Service | None:
+        return self._store.services.get(service_id)
+
+
+class _Slots:
+    def __init__(self, store: InMemoryStore) -> None:
+        self._store = store
+
+    async def get(self, slot_id: UUID) -> Slot | None:
+        return self._store.slots.get(slot_id)
+
+    async def list_free(
+        self, service_id: UUID, starts_from: datetime, starts_before: datetime
+    ) -> Sequence[Slot]:
+        return [
+            s
+            for s in self._store.slots.values()
+            if s.service_id == service_id
+            and s.status is SlotStatus.FREE
+            and starts_from <= s.starts_at < starts_before
+        ]
+
+    async def try_hold(self, slot_id: UUID, now: datetime) -> bool:
+        slot = self._store.slots.get(slot_id)
+        if slot is None or slot.status is not SlotStatus.FREE or slot.starts_at <= now:
+            return False
+        self._store.slots[slot_id] = replace(slot, status=SlotStatus.HELD)
+        return True
+
+    async def book(self, slot_id: UUID) -> None:
+        self._store.slots[slot_id] = replace(self._store.slots[slot_id], status=SlotStatus.BOOKED)
+
+    async def release(self, slot_id: UUID) -> None:
+        self._store.slots[slot_id] = replace(self._store.slots[slot_id], status=SlotStatus.FREE)
+
+
+class _Appointments:
+    def __init__(self, store: InMemoryStore) -> None:
+        self._store = store
+
+    async def add(self, appointment: Appointment) -> None:
+        self._store.appointments[appointment.id] = replace(appointment)
+
+    async def get(self, appointment_id: UUID) -> Appointment | None:
+        found = self._store.appointments.get(appointment_id)
+        return None if found is None else replace(found)
+
+    async def transition(
+        self,
+        appointment_id: UUID,
+        expected: AppointmentStatus,
+        target: AppointmentStatus,
+        now: datetime,
+    ) -> bool:
+        found = self._store.appointments.get(appointment_id)
+        if found is None or found.status is not expected:
+            return False
+        found.status = target
+        found.updated_at = now
+        return True
+
+    async def list_expired_holds(self, now: datetime, limit: int) -> Sequence[Appointment]:
+        expired = [
+            replace(a)
+            for a in self._store.appointments.values()
+            if a.status is AppointmentStatus.PENDING_PAYMENT and a.hold_expires_at <= now
+        ]
+        return sorted(expired, key=lambda a: a.hold_expires_at)[:limit]
+
+    async def count_by_status(self, status: AppointmentStatus) -> int:
+        return sum(1 for a in self._store.appointments.values() if a.status is status)
+
+
+class _Consents:
+    def __init__(self, store: InMemoryStore) -> None:
+        self._store = store
+
+    async def add(self, record: ConsentRecord) -> None:
+        self._store.consents.append(record)
+
+    async def list_for_subject(self, subject_id: UUID) -> Sequence[ConsentRecord]:
+        return [c for c in self._store.consents if c.subject_id == subject_id]
+
+
+class _Tracking:
+    def __init__(self, store: InMemoryStore) -> None:
+        self._store = store
+
+    async def add(self, event: TrackingEvent) -> None:
+        self._store.tracking.append(event)
+
+
+class InMemoryUnitOfWork:
+    """Works on a copy of the store and publishes it only on commit, like a transaction."""
+
+    def __init__(self, store: InMemoryStore) -> None:
+        self._committed_store = store
+        self.committed = False
+
+    async def __aenter__(self) -> Self:
+        import copy
+
+        self._working = copy.deepcopy(self._committed_store)
+        self.services = _Services(self._working)
+        self.slots = _Slots(self._working)
+        self.appointments = _Appointments(self._working)
+        self.consents = _Consents(self._working)
+        self.tracking = _Tracking(self._working)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._working = InMemoryStore()
+
+    async def commit(self) -> None:
+        self._committed_store.__dict__.update(self._working.__dict__)
+        self.committed = True
+
+    async def rollback(self) -> None:
+        self._working = InMemoryStore()
+
+
+class InMemoryUnitOfWorkFactory:
+    def __init__(self, store: InMemoryStore | None = None) -> None:
+        self.store = store or InMemoryStore()
+        self.opened = 0
+
+    def __call__(self) -> InMemoryUnitOfWork:
+        self.opened += 1
+        return InMemoryUnitOfWork(self.store)
