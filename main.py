@@ -340,6 +340,62 @@ def cmd_check(_: argparse.Namespace) -> int:
     return 0 if reachable else 1
 
 
+WorkerJob = Callable[[Container], Awaitable[int]]
+
+
+async def _expire_holds_job(container: Container) -> int:
+    return await container.expire_holds.execute()
+
+
+def worker_jobs() -> list[tuple[str, WorkerJob]]:
+    """Every periodic job of the worker, by name. Each returns how much work it did."""
+    return [
+        ("expire-holds", _expire_holds_job),
+    ]
+
+
+async def run_worker_pass(container: Container) -> dict[str, int]:
+    """One pass over every job; a failing job is logged by class and does not stop the rest."""
+    done: dict[str, int] = {}
+    for name, job in worker_jobs():
+        try:
+            done[name] = await job(container)
+        except Exception as exc:  # noqa: BLE001 - one job's failure must not stop the others
+            logger.error("worker job %s failed: %s", name, type(exc).__name__)
+            done[name] = -1
+    return done
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    settings = settings_or_exit()
+    configure_logging(settings.log_level)
+    container = build_container(settings)
+
+    async def run() -> int:
+        await open_database(container.engine)
+        try:
+            await migrate(quiet=True)
+            while True:
+                done = await run_worker_pass(container)
+                if args.once:
+                    table = RichTable(title="Worker pass")
+                    table.add_column("job")
+                    table.add_column("items")
+                    for name, count in done.items():
+                        table.add_row(name, "[red]failed[/]" if count < 0 else str(count))
+                    console.print(table)
+                    return 1 if any(count < 0 for count in done.values()) else 0
+                idle = all(count == 0 for count in done.values())
+                await asyncio.sleep(args.interval if idle else 0.2)
+        finally:
+            await close_database(container.engine)
+
+    try:
+        return asyncio.run(run())
+    except KeyboardInterrupt:
+        return 0
+
+
 # Entry point --------------------------------------------------------------------------------
 
 Command = Callable[[argparse.Namespace], int]
@@ -384,6 +440,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("check", help="show the configuration (secrets masked)").set_defaults(
         handler=cmd_check
     )
+    worker = sub.add_parser(
+        "worker", help="deliver outboxes, reconcile payments, expire holds (--once: one pass)"
+    )
+    worker.add_argument("--once", action="store_true", help="do one pass and exit")
+    worker.add_argument("--interval", type=float, default=5.0, help="seconds between idle passes")
+    worker.set_defaults(handler=cmd_worker)
     for register in EXTRA_COMMANDS:
         register(sub)
     return parser
