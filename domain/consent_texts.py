@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from domain.errors import ValidationFailed
+from domain.errors import UnknownConsentVersion
 from domain.models import ConsentKind
 
 
@@ -43,13 +43,13 @@ CURRENT_CONSENT_VERSION = "2026-11-01"
 def consent_text(kind: ConsentKind, version: str = CURRENT_CONSENT_VERSION) -> ConsentText:
     texts = _TEXTS.get(version)
     if texts is None:
-        raise ValidationFailed("Unknown consent text version.")
+        raise UnknownConsentVersion()
     return ConsentText(kind=kind, version=version, text=texts[kind])
 
 
 def require_known_version(version: str) -> str:
     if version not in _TEXTS:
-        raise ValidationFailed("Unknown consent text version.")
+        raise UnknownConsentVersion()
     return version
 
 

@@ -131,6 +131,11 @@ class ConsentRequired(ValidationFailed):
     message = "Consent to the processing of personal data is required."
 
 
+class UnknownConsentVersion(ValidationFailed):
+    code = "unknown_consent_version"
+    message = "The consent text version is unknown."
+
+
 class InvalidContact(ValidationFailed):
     code = "invalid_contact"
     message = "The contact is not valid."

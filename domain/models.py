@@ -47,7 +47,13 @@ class Money:
 
     @classmethod
     def rub(cls, value: str | int | Decimal) -> Money:
-        return cls(Decimal(value))
+        if isinstance(value, float):
+            raise InvalidMoney("Money is never built from a float.")
+        try:
+            amount = Decimal(value)
+        except (InvalidOperation, TypeError, ValueError) as exc:
+            raise InvalidMoney() from exc
+        return cls(amount)
 
     @property
     def value(self) -> str:

@@ -103,7 +103,8 @@ class HoldSlotUseCase:
             slot = await uow.slots.get(command.slot_id)
             if slot is None:
                 raise SlotNotFound()
-            if await uow.services.get(slot.service_id) is None:
+            service = await uow.services.get(slot.service_id)
+            if service is None or not service.active:
                 raise ServiceNotFound()
             if slot.has_started(now):
                 raise SlotInPast()
