@@ -1,0 +1,100 @@
+"""Ports of the waitlist, the CRM, outgoing email and the Telegram concierge link."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol
+from uuid import UUID
+
+from domain.crm import Lead, LeadTimelineEvent, WaitlistRequest
+from domain.emails import ClaimedEmail, EmailMessage, OutgoingEmail
+
+
+class WaitlistRepository(Protocol):
+    async def add(self, request: WaitlistRequest) -> None: ...
+
+    async def get(self, request_id: UUID) -> WaitlistRequest | None: ...
+
+    async def find_active(self, contact_index: str, service_id: UUID) -> WaitlistRequest | None:
+        """The active (new, in progress or contacted) request of this contact for a service."""
+        ...
+
+
+class LeadRepository(Protocol):
+    async def touch_or_add(self, lead: Lead, now: datetime) -> Lead:
+        """The lead with ``lead.contact.blind_index``, created from ``lead`` when missing.
+
+        An existing lead gets ``last_activity_at = now``. The statement locks the lead's row
+        until the transaction ends, so concurrent submissions of one contact queue here.
+        """
+        ...
+
+    async def find_by_indexes(self, blind_indexes: Sequence[str]) -> Sequence[Lead]: ...
+
+    async def get(self, lead_id: UUID) -> Lead | None: ...
+
+    async def set_status(self, lead_id: UUID, expected: str, target: str, now: datetime) -> bool:
+        """Compare-and-set the status; ``False`` when it was no longer ``expected``."""
+        ...
+
+
+class LeadTimelineRepository(Protocol):
+    async def add(self, event: LeadTimelineEvent) -> None: ...
+
+    async def list_for_lead(self, lead_id: UUID) -> Sequence[LeadTimelineEvent]: ...
+
+    async def exists(self, lead_id: UUID, type_: str, payment_id: UUID) -> bool:
+        """Whether this payment event is already on the lead's timeline (idempotency)."""
+        ...
+
+
+class EmailOutbox(Protocol):
+    async def add(self, email: OutgoingEmail) -> None: ...
+
+    async def claim_due(
+        self, now: datetime, lease_until: datetime, limit: int
+    ) -> Sequence[ClaimedEmail]:
+        """Lease up to ``limit`` pending, due emails whose lease is free or expired.
+
+        Each claim is one conditional UPDATE, so of concurrent workers exactly one gets a
+        message; a claim counts as an attempt.
+        """
+        ...
+
+    async def mark_sent(self, claim: ClaimedEmail, now: datetime) -> bool:
+        """Sent, if this claim still holds the lease; ``False`` otherwise."""
+        ...
+
+    async def mark_failed(
+        self,
+        claim: ClaimedEmail,
+        *,
+        error: str,
+        retry_at: datetime | None,
+        now: datetime,
+    ) -> bool:
+        """Back to pending with ``retry_at`` as the next attempt, or failed for good."""
+        ...
+
+
+class Mailer(Protocol):
+    async def send(self, message: EmailMessage) -> None:
+        """Deliver one message. Raises ``MailServerUnavailable`` (retry) or ``MailRejected``."""
+        ...
+
+
+class ConciergeLinks(Protocol):
+    def concierge_link(self, service_slug: str) -> str:
+        """The ``https://t.me/<bot>?start=<payload>`` link of the concierge for a service."""
+        ...
+
+
+__all__ = [
+    "ConciergeLinks",
+    "EmailOutbox",
+    "LeadRepository",
+    "LeadTimelineRepository",
+    "Mailer",
+    "WaitlistRepository",
+]

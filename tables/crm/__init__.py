@@ -1,0 +1,1 @@
+"""The waitlist, the CRM (leads and their timeline) and the email outbox."""

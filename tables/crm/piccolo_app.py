@@ -1,0 +1,20 @@
+"""CRM tables: waitlist requests, leads, the lead timeline, the email outbox."""
+
+import os
+
+from piccolo.conf.apps import AppConfig
+
+from tables.crm.tables import (
+    EmailOutboxTable,
+    LeadTable,
+    LeadTimelineEventTable,
+    WaitlistRequestTable,
+)
+
+APP_CONFIG = AppConfig(
+    app_name="crm",
+    migrations_folder_path=os.path.join(os.path.dirname(__file__), "piccolo_migrations"),
+    table_classes=[LeadTable, WaitlistRequestTable, LeadTimelineEventTable, EmailOutboxTable],
+    migration_dependencies=["tables.core.piccolo_app", "piccolo.apps.user.piccolo_app"],
+    commands=[],
+)

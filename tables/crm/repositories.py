@@ -1,0 +1,310 @@
+"""Piccolo repositories of the waitlist, the CRM and the email outbox (inside the current UoW)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+from domain.crm import (
+    EncryptedContact,
+    Lead,
+    LeadSource,
+    LeadStatus,
+    LeadTimelineEvent,
+    LeadTimelineEventType,
+    TimeWindow,
+    WaitlistRequest,
+    WaitlistStatus,
+)
+from domain.emails import ClaimedEmail, EmailStatus, EmailTemplate, OutgoingEmail
+from domain.models import ContactMethod
+from tables.crm.tables import (
+    EmailOutboxTable,
+    LeadTable,
+    LeadTimelineEventTable,
+    WaitlistRequestTable,
+)
+from tables.database import as_utc, as_utc_or_none
+
+_ACTIVE = [s.value for s in (WaitlistStatus.NEW, WaitlistStatus.IN_PROGRESS, WaitlistStatus.CONTACTED)]
+
+
+def waitlist_from_row(row: dict[str, Any]) -> WaitlistRequest:
+    return WaitlistRequest(
+        id=row["id"],
+        service_id=row["service"],
+        lead_id=row["lead"],
+        contact=EncryptedContact(
+            method=ContactMethod(row["preferred_contact_method"]),
+            ciphertext=row["contact_encrypted"],
+            blind_index=row["contact_index"],
+        ),
+        preferred_time_window=TimeWindow(row["preferred_time_window"]),
+        status=WaitlistStatus(row["status"]),
+        created_at=as_utc(row["created_at"]),
+        updated_at=as_utc(row["updated_at"]),
+        assignee_id=row["assignee"],
+    )
+
+
+def lead_from_row(row: dict[str, Any]) -> Lead:
+    return Lead(
+        id=row["id"],
+        contact=EncryptedContact(
+            method=ContactMethod(row["contact_method"]),
+            ciphertext=row["contact_encrypted"],
+            blind_index=row["contact_index"],
+        ),
+        source=LeadSource(row["source"]),
+        status=LeadStatus(row["status"]),
+        first_activity_at=as_utc(row["first_activity_at"]),
+        last_activity_at=as_utc(row["last_activity_at"]),
+    )
+
+
+def timeline_from_row(row: dict[str, Any]) -> LeadTimelineEvent:
+    return LeadTimelineEvent(
+        id=row["id"],
+        lead_id=row["lead"],
+        type=LeadTimelineEventType(row["type"]),
+        occurred_at=as_utc(row["occurred_at"]),
+        waitlist_request_id=row["waitlist_request"],
+        appointment_id=row["appointment"],
+        payment_id=row["payment_id"],
+        staff_user_id=row["staff_user"],
+        waitlist_status=row["waitlist_status"],
+        outcome=row["outcome"],
+    )
+
+
+def _json(value: Any) -> dict[str, str]:
+    if isinstance(value, str):
+        import json
+
+        value = json.loads(value or "{}")
+    return {str(k): str(v) for k, v in dict(value or {}).items()}
+
+
+def email_from_row(row: dict[str, Any]) -> OutgoingEmail:
+    return OutgoingEmail(
+        id=row["id"],
+        recipient_ciphertext=row["recipient_encrypted"],
+        template=EmailTemplate(row["template"]),
+        params=_json(row["params"]),
+        status=EmailStatus(row["status"]),
+        attempts=int(row["attempts"]),
+        next_attempt_at=as_utc(row["next_attempt_at"]),
+        created_at=as_utc(row["created_at"]),
+        sent_at=as_utc_or_none(row["sent_at"]),
+        last_error=row["last_error"],
+    )
+
+
+class PiccoloWaitlistRepository:
+    async def add(self, request: WaitlistRequest) -> None:
+        await WaitlistRequestTable.insert(
+            WaitlistRequestTable(
+                id=request.id,
+                service=request.service_id,
+                lead=request.lead_id,
+                preferred_contact_method=request.contact.method.value,
+                contact_encrypted=request.contact.ciphertext,
+                contact_index=request.contact.blind_index,
+                preferred_time_window=request.preferred_time_window.value,
+                status=request.status.value,
+                assignee=request.assignee_id,
+                created_at=request.created_at,
+                updated_at=request.updated_at,
+            )
+        )
+
+    async def get(self, request_id: UUID) -> WaitlistRequest | None:
+        row = (
+            await WaitlistRequestTable.select()
+            .where(WaitlistRequestTable.id == request_id)
+            .first()
+        )
+        return None if row is None else waitlist_from_row(row)
+
+    async def find_active(self, contact_index: str, service_id: UUID) -> WaitlistRequest | None:
+        row = (
+            await WaitlistRequestTable.select()
+            .where(
+                (WaitlistRequestTable.contact_index == contact_index)
+                & (WaitlistRequestTable.service == service_id)
+                & WaitlistRequestTable.status.is_in(_ACTIVE)
+            )
+            .order_by(WaitlistRequestTable.created_at)
+            .first()
+        )
+        return None if row is None else waitlist_from_row(row)
+
+
+class PiccoloLeadRepository:
+    async def touch_or_add(self, lead: Lead, now: datetime) -> Lead:
+        contact = lead.contact
+        # Insert-or-nothing, then a locking UPDATE: two first submissions of one contact
+        # never make two leads, and later steps of concurrent submissions run one at a time.
+        await LeadTable.insert(
+            LeadTable(
+                id=lead.id,
+                contact_method=contact.method.value,
+                contact_encrypted=contact.ciphertext,
+                contact_index=contact.blind_index,
+                source=lead.source.value,
+                status=lead.status.value,
+                first_activity_at=lead.first_activity_at,
+                last_activity_at=lead.last_activity_at,
+                created_at=now,
+                updated_at=now,
+            )
+        ).on_conflict(target=LeadTable.contact_index, action="DO NOTHING")
+        rows = (
+            await LeadTable.update(
+                {LeadTable.last_activity_at: now, LeadTable.updated_at: now}
+            )
+            .where(LeadTable.contact_index == contact.blind_index)
+            .returning(*LeadTable.all_columns())
+        )
+        return lead_from_row(rows[0])
+
+    async def find_by_indexes(self, blind_indexes: Sequence[str]) -> Sequence[Lead]:
+        if not blind_indexes:
+            return []
+        rows = await LeadTable.select().where(LeadTable.contact_index.is_in(list(blind_indexes)))
+        return [lead_from_row(row) for row in rows]
+
+    async def get(self, lead_id: UUID) -> Lead | None:
+        row = await LeadTable.select().where(LeadTable.id == lead_id).first()
+        return None if row is None else lead_from_row(row)
+
+    async def set_status(self, lead_id: UUID, expected: str, target: str, now: datetime) -> bool:
+        changed = (
+            await LeadTable.update({LeadTable.status: target, LeadTable.updated_at: now})
+            .where((LeadTable.id == lead_id) & (LeadTable.status == expected))
+            .returning(LeadTable.id)
+        )
+        return len(changed) == 1
+
+
+class PiccoloLeadTimelineRepository:
+    async def add(self, event: LeadTimelineEvent) -> None:
+        await LeadTimelineEventTable.insert(
+            LeadTimelineEventTable(
+                id=event.id,
+                lead=event.lead_id,
+                type=event.type.value,
+                occurred_at=event.occurred_at,
+                waitlist_request=event.waitlist_request_id,
+                appointment=event.appointment_id,
+                payment_id=event.payment_id,
+                staff_user=event.staff_user_id,
+                waitlist_status=event.waitlist_status,
+                outcome=event.outcome,
+            )
+        )
+
+    async def list_for_lead(self, lead_id: UUID) -> Sequence[LeadTimelineEvent]:
+        rows = (
+            await LeadTimelineEventTable.select()
+            .where(LeadTimelineEventTable.lead == lead_id)
+            .order_by(LeadTimelineEventTable.occurred_at)
+        )
+        return [timeline_from_row(row) for row in rows]
+
+    async def exists(self, lead_id: UUID, type_: str, payment_id: UUID) -> bool:
+        return bool(
+            await LeadTimelineEventTable.exists().where(
+                (LeadTimelineEventTable.lead == lead_id)
+                & (LeadTimelineEventTable.type == type_)
+                & (LeadTimelineEventTable.payment_id == payment_id)
+            )
+        )
+
+
+class PiccoloEmailOutbox:
+    async def add(self, email: OutgoingEmail) -> None:
+        await EmailOutboxTable.insert(
+            EmailOutboxTable(
+                id=email.id,
+                recipient_encrypted=email.recipient_ciphertext,
+                template=email.template.value,
+                params=dict(email.params),
+                status=email.status.value,
+                attempts=email.attempts,
+                next_attempt_at=email.next_attempt_at,
+                created_at=email.created_at,
+            )
+        )
+
+    async def claim_due(
+        self, now: datetime, lease_until: datetime, limit: int
+    ) -> Sequence[ClaimedEmail]:
+        t = EmailOutboxTable
+        due = (
+            (t.status == EmailStatus.PENDING.value)
+            & (t.next_attempt_at <= now)
+            & (t.claimed_until.is_null() | (t.claimed_until < now))
+        )
+        candidates = await t.select(t.id).where(due).order_by(t.next_attempt_at).limit(limit)
+        claimed: list[ClaimedEmail] = []
+        for candidate in candidates:
+            token = uuid4()
+            # The same condition again, on one row: of workers racing for it, one wins.
+            rows = (
+                await t.update(
+                    {t.claimed_until: lease_until, t.claim_token: token, t.attempts: t.attempts + 1}
+                )
+                .where((t.id == candidate["id"]) & due)
+                .returning(*t.all_columns())
+            )
+            if rows:
+                claimed.append(ClaimedEmail(email=email_from_row(rows[0]), claim_token=token))
+        return claimed
+
+    async def mark_sent(self, claim: ClaimedEmail, now: datetime) -> bool:
+        t = EmailOutboxTable
+        rows = (
+            await t.update(
+                {
+                    t.status: EmailStatus.SENT.value,
+                    t.sent_at: now,
+                    t.claimed_until: None,
+                    t.last_error: None,
+                }
+            )
+            .where(
+                (t.id == claim.email.id)
+                & (t.claim_token == claim.claim_token)
+                & (t.status == EmailStatus.PENDING.value)
+            )
+            .returning(t.id)
+        )
+        return len(rows) == 1
+
+    async def mark_failed(
+        self,
+        claim: ClaimedEmail,
+        *,
+        error: str,
+        retry_at: datetime | None,
+        now: datetime,
+    ) -> bool:
+        t = EmailOutboxTable
+        values: dict[Any, Any] = {t.claimed_until: None, t.last_error: error[:64]}
+        if retry_at is None:
+            values[t.status] = EmailStatus.FAILED.value
+        else:
+            values[t.next_attempt_at] = retry_at
+        rows = (
+            await t.update(values)
+            .where(
+                (t.id == claim.email.id)
+                & (t.claim_token == claim.claim_token)
+                & (t.status == EmailStatus.PENDING.value)
+            )
+            .returning(t.id)
+        )
+        return len(rows) == 1
