@@ -8,10 +8,12 @@ malformed, and names the variable in one line.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import json
 import os
 import re
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -230,24 +232,58 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
+DEV_KEY_NAMES = ("CONTACT_ENCRYPTION_KEYS", "BLIND_INDEX_KEY")
+
+
+def _read_dev_keys(path: Path) -> dict[str, str] | None:
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise ConfigurationError(
+            f"{path}: cannot read the development keys ({exc.strerror})"
+        ) from exc
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        data = None
+    if not isinstance(data, dict) or not all(isinstance(data.get(n), str) for n in DEV_KEY_NAMES):
+        raise ConfigurationError(
+            f"{path} is not a development key file: restore it, or delete it to generate new keys"
+        )
+    return {name: str(data[name]) for name in DEV_KEY_NAMES}
+
+
 def _dev_keys(var_dir: Path) -> dict[str, str]:
-    """Development keys, generated once and kept under ``var/`` (never used in production)."""
+    """Development keys, generated once and kept under ``var/`` (never used in production).
+
+    The file is readable by its owner only. Two processes starting at once (``serve`` and
+    ``worker``) must end up with the same keys, so the file is published with a hard link,
+    which never replaces an existing file: the loser reads the winner's keys.
+    """
     path = var_dir / "dev-keys.json"
-    if path.exists():
-        data = json.loads(path.read_text(encoding="utf-8"))
-        if isinstance(data, dict) and {"CONTACT_ENCRYPTION_KEYS", "BLIND_INDEX_KEY"} <= set(data):
-            return {str(k): str(v) for k, v in data.items()}
-    var_dir.mkdir(parents=True, exist_ok=True)
+    existing = _read_dev_keys(path)
+    if existing is not None:
+        return existing
+    var_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     data = {
         "CONTACT_ENCRYPTION_KEYS": generate_fernet_key(),
         "BLIND_INDEX_KEY": generate_blind_index_key(),
     }
-    tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(data, handle)
-    os.replace(tmp, path)
-    return data
+    tmp = var_dir / f".dev-keys.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(data, handle)
+        with contextlib.suppress(FileExistsError):
+            os.link(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    published = _read_dev_keys(path)
+    if published is None:
+        raise ConfigurationError(f"{path}: the development keys could not be written")
+    return published
 
 
 def resolve_database_url(
@@ -308,7 +344,7 @@ def load_settings(
     _check_url(
         "YOOKASSA_API_URL", yookassa_api_url, ("https",) if production else ("http", "https")
     )
-    shop_id = env.get("YOOKASSA_SHOP_ID")
+    shop_id = env.secret("YOOKASSA_SHOP_ID")
     secret_key = env.secret("YOOKASSA_SECRET_KEY")
     if production:
         shop_id = required("YOOKASSA_SHOP_ID", shop_id)
