@@ -121,6 +121,26 @@ class IdempotencyKeyReused(ValidationFailed):
     message = "This Idempotency-Key was already used with a different request body."
 
 
+class LivePaymentExists(Conflict):
+    code = "payment_in_progress"
+    message = "The appointment already has a payment of this kind in progress."
+
+
+class DepositNotAvailable(ValidationFailed):
+    code = "deposit_not_available"
+    message = "This service takes no deposit; pay in full."
+
+
+class InvalidIdempotencyKey(ValidationFailed):
+    code = "invalid_idempotency_key"
+    message = "Idempotency-Key must be 1 to 64 characters of A-Z a-z 0-9 _ - . :"
+
+
+class WebhookSourceForbidden(Forbidden):
+    code = "webhook_source_forbidden"
+    message = "Notifications are accepted only from the payment provider's addresses."
+
+
 class InvalidStatusTransition(Conflict):
     code = "invalid_status_transition"
     message = "This status change is not allowed."
@@ -159,3 +179,42 @@ class InvalidTrackingEvent(ValidationFailed):
 class RoleRequired(Forbidden):
     code = "role_required"
     message = "Your role does not allow this action."
+
+
+class NoWaitlistRequestToClaim(Conflict):
+    code = "no_waitlist_request_to_claim"
+    message = "There is no new waitlist request to claim."
+
+
+class WaitlistRequestAlreadyClaimed(Conflict):
+    code = "waitlist_request_already_claimed"
+    message = "This waitlist request is no longer new: someone has already taken it."
+
+
+class NotAssignedToYou(Forbidden):
+    code = "not_assigned_to_you"
+    message = "This waitlist request is assigned to another staff member."
+
+
+class OutcomeNotAllowed(ValidationFailed):
+    code = "outcome_not_allowed"
+    message = "This outcome does not fit the chosen status."
+
+
+class InvalidExportRange(ValidationFailed):
+    code = "invalid_export_range"
+    message = "The start date must not be after the end date."
+
+
+class MailServerUnavailable(ProviderUnavailable):
+    """The mail server could not be reached or answered with a temporary error; retry later."""
+
+    code = "mail_server_unavailable"
+    message = "The mail server is temporarily unavailable."
+
+
+class MailRejected(ProviderRejected):
+    """The mail server refused the message for good (for example, the address does not exist)."""
+
+    code = "mail_rejected"
+    message = "The mail server rejected the message."

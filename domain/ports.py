@@ -19,6 +19,14 @@ from domain.models import (
     Slot,
     TrackingEvent,
 )
+from domain.crm_ports import (
+    EmailOutbox,
+    LeadRepository,
+    LeadTimelineRepository,
+    WaitlistRepository,
+)
+from domain.staff_ports import ContactAccessLogRepository, StaffQueueRepository
+from domain.payment_ports import IdempotencyKeyRepository, PaymentRepository
 
 
 class Clock(Protocol):
@@ -121,6 +129,14 @@ class UnitOfWork(Protocol):
     appointments: AppointmentRepository
     consents: ConsentRepository
     tracking: TrackingOutbox
+    waitlist: WaitlistRepository
+    leads: LeadRepository
+    lead_timeline: LeadTimelineRepository
+    email_outbox: EmailOutbox
+    staff_queue: StaffQueueRepository
+    contact_access_log: ContactAccessLogRepository
+    payments: PaymentRepository
+    idempotency_keys: IdempotencyKeyRepository
 
     async def __aenter__(self) -> Self: ...
 

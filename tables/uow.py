@@ -15,6 +15,13 @@ from tables.core.repositories import (
     PiccoloSlotRepository,
     PiccoloTrackingOutbox,
 )
+from tables.crm.repositories import (
+    PiccoloEmailOutbox,
+    PiccoloLeadRepository,
+    PiccoloLeadTimelineRepository,
+    PiccoloWaitlistRepository,
+)
+from tables.staff.repositories import PiccoloContactAccessLog, PiccoloStaffQueueRepository
 
 
 class PiccoloUnitOfWork:
@@ -34,6 +41,12 @@ class PiccoloUnitOfWork:
         self.appointments = PiccoloAppointmentRepository()
         self.consents = PiccoloConsentRepository()
         self.tracking = PiccoloTrackingOutbox()
+        self.waitlist = PiccoloWaitlistRepository()
+        self.leads = PiccoloLeadRepository()
+        self.lead_timeline = PiccoloLeadTimelineRepository()
+        self.email_outbox = PiccoloEmailOutbox()
+        self.staff_queue = PiccoloStaffQueueRepository(engine)
+        self.contact_access_log = PiccoloContactAccessLog()
 
     async def __aenter__(self) -> Self:
         if self._engine.current_transaction.get() is not None:

@@ -11,6 +11,8 @@ from types import TracebackType
 from typing import Self
 from uuid import UUID
 
+from domain.crm import EncryptedContact, Lead, LeadTimelineEvent, WaitlistRequest
+from domain.emails import OutgoingEmail
 from domain.models import (
     Appointment,
     AppointmentStatus,
@@ -19,6 +21,18 @@ from domain.models import (
     Slot,
     SlotStatus,
     TrackingEvent,
+)
+from domain.staff import ContactAccessEntry, QueueItem
+from tests.support.crm_fakes import (
+    InMemoryEmailOutbox,
+    InMemoryLeads,
+    InMemoryLeadTimeline,
+    InMemoryWaitlist,
+)
+from tests.support.staff_fakes import (
+    InMemoryContactAccessLog,
+    InMemoryStaffQueue,
+    RecordedQueueChange,
 )
 
 
@@ -83,6 +97,15 @@ class InMemoryStore:
         self.appointments: dict[UUID, Appointment] = {}
         self.consents: list[ConsentRecord] = []
         self.tracking: list[TrackingEvent] = []
+        self.waitlist: dict[UUID, WaitlistRequest] = {}
+        self.leads: dict[UUID, Lead] = {}
+        self.lead_timeline: list[LeadTimelineEvent] = []
+        self.emails: dict[UUID, OutgoingEmail] = {}
+        self.email_claims: dict[UUID, tuple[UUID, datetime]] = {}
+        self.queue: dict[UUID, QueueItem] = {}
+        self.queue_contacts: dict[UUID, EncryptedContact] = {}
+        self.queue_changes: list[RecordedQueueChange] = []
+        self.contact_access: list[ContactAccessEntry] = []
 
 
 class _Services:
@@ -203,6 +226,12 @@ class InMemoryUnitOfWork:
         self.appointments = _Appointments(self._working)
         self.consents = _Consents(self._working)
         self.tracking = _Tracking(self._working)
+        self.waitlist = InMemoryWaitlist(self._working)
+        self.leads = InMemoryLeads(self._working)
+        self.lead_timeline = InMemoryLeadTimeline(self._working)
+        self.email_outbox = InMemoryEmailOutbox(self._working)
+        self.staff_queue = InMemoryStaffQueue(self._working)
+        self.contact_access_log = InMemoryContactAccessLog(self._working)
         return self
 
     async def __aexit__(
