@@ -13,5 +13,7 @@ APP_REGISTRY = AppRegistry(
         "piccolo_api.session_auth.piccolo_app",
         "tables.core.piccolo_app",
         "tables.staff.piccolo_app",
+        "tables.crm.piccolo_app",
+        "tables.payments.piccolo_app",
     ]
 )

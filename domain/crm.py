@@ -185,9 +185,7 @@ class Lead:
     last_activity_at: datetime
 
     @classmethod
-    def first_seen(
-        cls, *, contact: EncryptedContact, source: LeadSource, now: datetime
-    ) -> Lead:
+    def first_seen(cls, *, contact: EncryptedContact, source: LeadSource, now: datetime) -> Lead:
         require_aware(now)
         return cls(
             id=uuid4(),

@@ -92,7 +92,7 @@ class EmailMessage:
 def retry_delay(attempts: int) -> timedelta:
     """Exponential backoff after the ``attempts``-th failed attempt: 30 s, 1 min, 2 min ..."""
     exponent = max(0, attempts - 1)
-    delay = FIRST_RETRY_DELAY * (2**exponent)
+    delay: timedelta = FIRST_RETRY_DELAY * int(2 ** min(exponent, 20))
     return min(delay, MAX_RETRY_DELAY)
 
 
@@ -117,9 +117,7 @@ def _waitlist_confirmation(params: dict[str, str]) -> tuple[str, str, str]:
         "С уважением,\nадминистратор «Эмоционального баланса»",
     ]
     text = "\n\n".join(p for p in paragraphs if p) + "\n"
-    body = "".join(
-        f"<p>{html.escape(p).replace(chr(10), '<br>')}</p>" for p in paragraphs if p
-    )
+    body = "".join(f"<p>{html.escape(p).replace(chr(10), '<br>')}</p>" for p in paragraphs if p)
     html_doc = (
         '<!doctype html><html lang="ru"><head><meta charset="utf-8">'
         f"<title>{html.escape(subject)}</title></head>"

@@ -128,7 +128,9 @@ def _check(name: str, key: str, prop: Prop, value: object) -> PropertyValue:
     return value
 
 
-def validate_frontend_event(name: str, properties: Mapping[str, object]) -> dict[str, PropertyValue]:
+def validate_frontend_event(
+    name: str, properties: Mapping[str, object]
+) -> dict[str, PropertyValue]:
     schema = FRONTEND_EVENTS.get(name)
     if schema is None:
         raise InvalidTrackingEvent("This event name is not in the tracking plan.")

@@ -9,6 +9,7 @@ from piccolo.columns import Column
 from piccolo.table import Table
 
 from tables.core.tables import AppointmentTable, ConsentRecordTable
+from tables.crm.tables import EmailOutboxTable, LeadTable, WaitlistRequestTable
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,9 @@ ENCRYPTED_COLUMNS: list[EncryptedColumns] = [
         ),
     ),
     EncryptedColumns(ConsentRecordTable, (ConsentRecordTable.evidence_encrypted,)),
+    EncryptedColumns(WaitlistRequestTable, (WaitlistRequestTable.contact_encrypted,)),
+    EncryptedColumns(LeadTable, (LeadTable.contact_encrypted,)),
+    EncryptedColumns(EmailOutboxTable, (EmailOutboxTable.recipient_encrypted,)),
 ]
 
 

@@ -28,7 +28,9 @@ from tables.crm.tables import (
 )
 from tables.database import as_utc, as_utc_or_none
 
-_ACTIVE = [s.value for s in (WaitlistStatus.NEW, WaitlistStatus.IN_PROGRESS, WaitlistStatus.CONTACTED)]
+_ACTIVE = [
+    s.value for s in (WaitlistStatus.NEW, WaitlistStatus.IN_PROGRESS, WaitlistStatus.CONTACTED)
+]
 
 
 def waitlist_from_row(row: dict[str, Any]) -> WaitlistRequest:
@@ -122,9 +124,7 @@ class PiccoloWaitlistRepository:
 
     async def get(self, request_id: UUID) -> WaitlistRequest | None:
         row = (
-            await WaitlistRequestTable.select()
-            .where(WaitlistRequestTable.id == request_id)
-            .first()
+            await WaitlistRequestTable.select().where(WaitlistRequestTable.id == request_id).first()
         )
         return None if row is None else waitlist_from_row(row)
 
@@ -162,9 +162,7 @@ class PiccoloLeadRepository:
             )
         ).on_conflict(target=LeadTable.contact_index, action="DO NOTHING")
         rows = (
-            await LeadTable.update(
-                {LeadTable.last_activity_at: now, LeadTable.updated_at: now}
-            )
+            await LeadTable.update({LeadTable.last_activity_at: now, LeadTable.updated_at: now})
             .where(LeadTable.contact_index == contact.blind_index)
             .returning(*LeadTable.all_columns())
         )

@@ -1,0 +1,110 @@
+"""Outgoing email: SMTP through aiosmtplib, and a console sink for development.
+
+``SMTP_URL`` is ``smtp://[user:pass@]host:port`` (STARTTLS when the server offers it) or
+``smtps://...`` (TLS from the first byte). The send timeout is kept well below the outbox
+lease, so a slow server can never let a second worker send the same message.
+"""
+
+from __future__ import annotations
+
+import logging
+import ssl
+import sys
+from email.message import EmailMessage as MimeMessage
+from email.utils import formatdate, make_msgid
+from typing import TextIO
+from urllib.parse import unquote, urlsplit
+
+import aiosmtplib
+
+from domain.emails import EmailMessage
+from domain.errors import MailRejected, MailServerUnavailable
+
+logger = logging.getLogger("adapters.smtp")
+
+SEND_TIMEOUT_SECONDS = 30.0
+
+
+def to_mime(message: EmailMessage, sender: str) -> MimeMessage:
+    mime = MimeMessage()
+    mime["From"] = sender
+    mime["To"] = message.to
+    mime["Subject"] = message.subject
+    mime["Date"] = formatdate(localtime=False)
+    domain = sender.rsplit("@", 1)[-1].rstrip(">").strip() or "localhost"
+    mime["Message-ID"] = make_msgid(idstring=message.message_id.hex, domain=domain)
+    mime.set_content(message.text)
+    mime.add_alternative(message.html, subtype="html")
+    return mime
+
+
+class SmtpMailer:
+    """Implements the ``Mailer`` port over SMTP."""
+
+    def __init__(
+        self,
+        url: str,
+        sender: str,
+        *,
+        timeout: float = SEND_TIMEOUT_SECONDS,
+        tls_context: ssl.SSLContext | None = None,
+    ) -> None:
+        parts = urlsplit(url)
+        if parts.scheme not in {"smtp", "smtps"} or not parts.hostname:
+            raise ValueError("SMTP_URL must be smtp://host:port or smtps://host:port")
+        self._hostname = parts.hostname
+        self._use_tls = parts.scheme == "smtps"
+        self._port = parts.port or (465 if self._use_tls else 25)
+        self._username = unquote(parts.username) if parts.username else None
+        self._password = unquote(parts.password) if parts.password else None
+        self._sender = sender
+        self._timeout = timeout
+        self._tls_context = tls_context
+
+    def __repr__(self) -> str:
+        scheme = "smtps" if self._use_tls else "smtp"
+        return f"SmtpMailer({scheme}://{self._hostname}:{self._port})"
+
+    async def send(self, message: EmailMessage) -> None:
+        try:
+            await aiosmtplib.send(
+                to_mime(message, self._sender),
+                hostname=self._hostname,
+                port=self._port,
+                username=self._username,
+                password=self._password,
+                use_tls=self._use_tls,
+                start_tls=None if not self._use_tls else False,
+                timeout=self._timeout,
+                tls_context=self._tls_context,
+            )
+        except aiosmtplib.SMTPRecipientsRefused as exc:
+            if all(500 <= err.code < 600 for err in exc.recipients):
+                raise MailRejected() from None
+            raise MailServerUnavailable() from None
+        except aiosmtplib.SMTPResponseException as exc:
+            # 5xx is final; 4xx (greylisting, mailbox busy) is worth another try.
+            if 500 <= exc.code < 600:
+                raise MailRejected() from None
+            raise MailServerUnavailable() from None
+        except (aiosmtplib.SMTPException, OSError, TimeoutError):
+            raise MailServerUnavailable() from None
+
+
+class ConsoleMailer:
+    """Development stand-in for SMTP: prints the message, with the recipient masked."""
+
+    def __init__(self, sender: str, stream: TextIO | None = None) -> None:
+        self._sender = sender
+        self._stream = stream
+
+    async def send(self, message: EmailMessage) -> None:
+        stream = self._stream or sys.stdout
+        logger.info("console email %s (recipient masked)", message.message_id)
+        stream.write(
+            "----- email (development console sink) -----\n"
+            f"From: {self._sender}\nTo: ***\nSubject: {message.subject}\n\n"
+            f"{message.text}\n"
+            "---------------------------------------------\n"
+        )
+        stream.flush()
