@@ -8,6 +8,7 @@ from typing import Any
 from litestar import Litestar
 from litestar.config.cors import CORSConfig
 from litestar.di import Provide
+from litestar.logging.config import LoggingConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.types import ControllerRouterHandler
@@ -62,5 +63,7 @@ def create_app(
         on_startup=list(on_startup),
         on_shutdown=list(on_shutdown),
         debug=config.debug,
+        # The root logger is main.py's; exception texts may hold personal data: never logged.
+        logging_config=LoggingConfig(configure_root_logger=False, log_exceptions="never"),
         request_max_body_size=64 * 1024,
     )
