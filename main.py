@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -26,13 +26,28 @@ from adapters.clock import SystemClock
 from adapters.fernet_encryptor import FernetEncryptor, generate_blind_index_key, generate_fernet_key
 from adapters.phone_numbers import LibPhoneNumberParser
 from adapters.settings import ConfigurationError, Settings, load_settings
+from adapters.telegram_links import TelegramConciergeLinks
 from domain.contacts import ContactNormaliser
+from domain.crm_ports import Mailer
 from domain.models import StaffRole
 from domain.ports import Clock, UnitOfWorkFactory
+from domain.staff_ports import StaffDirectory
+from domain.use_cases.change_waitlist_status import ChangeWaitlistStatusUseCase
+from domain.use_cases.claim_waitlist_request import ClaimWaitlistRequestUseCase
+from domain.use_cases.create_or_update_lead import CreateOrUpdateLeadUseCase
+from domain.use_cases.create_waitlist_request import CreateWaitlistRequestUseCase
 from domain.use_cases.expire_holds import ExpireHoldsUseCase
+from domain.use_cases.export_leads import ExportLeadsUseCase
 from domain.use_cases.get_availability import GetAvailabilityUseCase
+from domain.use_cases.get_no_slots_page import GetNoSlotsPageUseCase
 from domain.use_cases.hold_slot import HoldSlotUseCase
 from domain.use_cases.list_services import ListServicesUseCase
+from domain.use_cases.record_frontend_event import RecordFrontendEventUseCase
+from domain.use_cases.reveal_contact import RevealContactUseCase
+from domain.use_cases.send_pending_emails import SendPendingEmailsUseCase
+
+if TYPE_CHECKING:
+    from admin.forms import StaffForms
 
 console = Console(stderr=False, highlight=False)
 err_console = Console(stderr=True, highlight=False)
@@ -56,6 +71,14 @@ class Container:
     get_availability: GetAvailabilityUseCase
     hold_slot: HoldSlotUseCase
     expire_holds: ExpireHoldsUseCase
+    mailer: Mailer
+    create_or_update_lead: CreateOrUpdateLeadUseCase
+    create_waitlist_request: CreateWaitlistRequestUseCase
+    get_no_slots_page: GetNoSlotsPageUseCase
+    record_frontend_event: RecordFrontendEventUseCase
+    send_pending_emails: SendPendingEmailsUseCase
+    staff: StaffForms
+    staff_directory: StaffDirectory
 
 
 def database_engine() -> Any:
@@ -69,6 +92,7 @@ def database_engine() -> Any:
 
 
 def build_container(settings: Settings, *, clock: Clock | None = None) -> Container:
+    from tables.staff.repositories import PiccoloStaffDirectory
     from tables.uow import unit_of_work_factory
 
     engine = database_engine()
@@ -79,6 +103,9 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
     )
     contacts = ContactNormaliser(phone_parser=LibPhoneNumberParser())
     uow = unit_of_work_factory(engine)
+    staff_directory = PiccoloStaffDirectory()
+    mailer = build_mailer(settings)
+    leads = CreateOrUpdateLeadUseCase(uow=uow, clock=clock, encryptor=encryptor)
     return Container(
         settings=settings,
         engine=engine,
@@ -96,21 +123,99 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
             hold_for=timedelta(minutes=settings.hold_minutes),
         ),
         expire_holds=ExpireHoldsUseCase(uow=uow, clock=clock),
+        mailer=mailer,
+        create_or_update_lead=leads,
+        create_waitlist_request=CreateWaitlistRequestUseCase(
+            uow=uow, clock=clock, encryptor=encryptor, contacts=contacts, leads=leads
+        ),
+        get_no_slots_page=GetNoSlotsPageUseCase(
+            uow=uow, links=TelegramConciergeLinks(settings.telegram_bot_username)
+        ),
+        record_frontend_event=RecordFrontendEventUseCase(uow=uow, clock=clock),
+        send_pending_emails=SendPendingEmailsUseCase(
+            uow=uow, clock=clock, encryptor=encryptor, mailer=mailer
+        ),
+        staff=build_staff_forms(uow, clock, encryptor, staff_directory),
+        staff_directory=staff_directory,
     )
+
+
+def build_staff_forms(
+    uow: UnitOfWorkFactory, clock: Clock, encryptor: FernetEncryptor, staff: StaffDirectory
+) -> StaffForms:
+    from admin.forms import StaffForms
+    from tables.staff.repositories import PiccoloLeadExportSource
+
+    return StaffForms(
+        claim=ClaimWaitlistRequestUseCase(uow=uow, clock=clock, staff=staff),
+        change_status=ChangeWaitlistStatusUseCase(uow=uow, clock=clock, staff=staff),
+        reveal_contact=RevealContactUseCase(uow=uow, clock=clock, staff=staff, encryptor=encryptor),
+        export_leads=ExportLeadsUseCase(
+            uow=uow,
+            clock=clock,
+            staff=staff,
+            encryptor=encryptor,
+            source=PiccoloLeadExportSource(),
+        ),
+    )
+
+
+def build_admin_app(container: Container) -> Any:
+    """The staff admin (Piccolo Admin behind the role gate), built once per process."""
+    from admin.app import AdminConfig, build_admin
+
+    settings = container.settings
+    config = AdminConfig(
+        allowed_hosts=settings.admin_allowed_hosts,
+        production=settings.is_production,
+    )
+    return build_admin(config, forms=container.staff, staff=container.staff_directory)
+
+
+def build_mailer(settings: Settings) -> Mailer:
+    """SMTP when ``SMTP_URL`` is set, else the development console sink."""
+    from adapters.smtp_mailer import ConsoleMailer, SmtpMailer
+
+    if settings.smtp_url is not None:
+        return SmtpMailer(settings.smtp_url.get_secret_value(), settings.email_from)
+    return ConsoleMailer(settings.email_from)
+
+
+def build_rate_limiter(settings: Settings) -> Any:
+    """``None`` when ``RATE_LIMIT_PER_MINUTE=0``; shared through Redis when ``REDIS_URL`` is set."""
+    import hashlib
+
+    from adapters.rate_limiters import InMemoryRateLimiter, RedisRateLimiter
+
+    limit = settings.rate_limit_per_minute
+    if limit <= 0:
+        return None
+    if settings.redis_url is not None:
+        key_secret = hashlib.sha256(b"rate-limit\x1f" + settings.blind_index_key.get_secret_value())
+        return RedisRateLimiter(
+            settings.redis_url.get_secret_value(), limit, key_secret=key_secret.digest()
+        )
+    return InMemoryRateLimiter(limit)
 
 
 def build_app(container: Container) -> Any:
     from api.app import create_app
     from api.config import ApiConfig
-    from api.dependencies import ApiPorts
+    from api.dependencies import ApiPorts, NoSlotsPorts
     from tables.database import PiccoloReadinessProbe
 
     settings = container.settings
+    rate_limiter = build_rate_limiter(settings)
     ports = ApiPorts(
         list_services=container.list_services,
         get_availability=container.get_availability,
         hold_slot=container.hold_slot,
         readiness=PiccoloReadinessProbe(container.engine),
+        no_slots=NoSlotsPorts(
+            get_no_slots_page=container.get_no_slots_page,
+            create_waitlist_request=container.create_waitlist_request,
+            record_frontend_event=container.record_frontend_event,
+        ),
     )
     config = ApiConfig(
         cors_allowed_origins=settings.cors_allowed_origins,
@@ -121,7 +226,12 @@ def build_app(container: Container) -> Any:
         ports,
         config,
         on_startup=[partial(open_database, container.engine)],
-        on_shutdown=[partial(close_database, container.engine)],
+        on_shutdown=[
+            partial(close_database, container.engine),
+            *([rate_limiter.close] if hasattr(rate_limiter, "close") else []),
+        ],
+        rate_limiter=rate_limiter,
+        mounted_apps={"/admin": build_admin_app(container)},
     )
 
 
@@ -347,10 +457,15 @@ async def _expire_holds_job(container: Container) -> int:
     return await container.expire_holds.execute()
 
 
+async def _send_emails_job(container: Container) -> int:
+    return await container.send_pending_emails.execute()
+
+
 def worker_jobs() -> list[tuple[str, WorkerJob]]:
     """Every periodic job of the worker, by name. Each returns how much work it did."""
     return [
         ("expire-holds", _expire_holds_job),
+        ("send-emails", _send_emails_job),
     ]
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from litestar import Litestar
 from litestar.config.cors import CORSConfig
 from litestar.di import Provide
 from litestar.logging.config import LoggingConfig
+from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.types import ControllerRouterHandler
@@ -17,7 +18,11 @@ from api.config import ApiConfig
 from api.dependencies import ApiPorts
 from api.errors import EXCEPTION_HANDLERS
 from api.health import HealthController
+from api.mounts import mounted_asgi_handlers
+from api.pages import page_handlers
 from api.public import PublicBookingController
+from api.rate_limit import RateLimiter, RateLimitMiddleware
+from api.waitlist import NoSlotsController
 
 API_DESCRIPTION = (
     "Public API of «Эмоциональный баланс». Errors are RFC 9457 problem details "
@@ -32,6 +37,8 @@ def create_app(
     extra_handlers: Sequence[ControllerRouterHandler] = (),
     on_startup: Sequence[Callable[[], Any]] = (),
     on_shutdown: Sequence[Callable[[], Any]] = (),
+    rate_limiter: RateLimiter | None = None,
+    mounted_apps: Mapping[str, Any] | None = None,
 ) -> Litestar:
     """Build the app around ready-made ports; ``main.py`` and the tests supply them."""
     config = config or ApiConfig()
@@ -46,7 +53,20 @@ def create_app(
         else None
     )
     return Litestar(
-        route_handlers=[HealthController, PublicBookingController, *extra_handlers],
+        route_handlers=[
+            HealthController,
+            PublicBookingController,
+            *([NoSlotsController, *page_handlers()] if ports.no_slots else []),
+            *extra_handlers,
+            *mounted_asgi_handlers(mounted_apps or {}),
+        ],
+        middleware=[
+            DefineMiddleware(
+                RateLimitMiddleware, limiter=rate_limiter, trusted_proxies=config.trusted_proxies
+            )
+        ]
+        if rate_limiter is not None
+        else [],
         dependencies={
             "ports": Provide(lambda: ports, use_cache=True, sync_to_thread=False),
             "api_config": Provide(lambda: config, use_cache=True, sync_to_thread=False),

@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from litestar.params import Dependency
 
 from api.config import ApiConfig
 from domain.ports import ReadinessProbe
+from domain.use_cases.create_waitlist_request import CreateWaitlistRequestUseCase
 from domain.use_cases.get_availability import GetAvailabilityUseCase
+from domain.use_cases.get_no_slots_page import GetNoSlotsPageUseCase
 from domain.use_cases.hold_slot import HoldSlotUseCase
 from domain.use_cases.list_services import ListServicesUseCase
+from domain.use_cases.record_frontend_event import RecordFrontendEventUseCase
+
+
+@dataclass(frozen=True, slots=True)
+class NoSlotsPorts:
+    """The "no slots" flow: page model, waitlist, front-end tracking (and the pages)."""
+
+    get_no_slots_page: GetNoSlotsPageUseCase
+    create_waitlist_request: CreateWaitlistRequestUseCase
+    record_frontend_event: RecordFrontendEventUseCase
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,8 +32,17 @@ class ApiPorts:
     get_availability: GetAvailabilityUseCase
     hold_slot: HoldSlotUseCase
     readiness: ReadinessProbe
+    # Keyword-only with a default, so apps built without the flow (some tests) stay valid.
+    no_slots: NoSlotsPorts | None = field(default=None, kw_only=True)
 
 
 # Injected as they are: Litestar must not try to validate our own objects.
 Ports = Annotated[ApiPorts, Dependency(skip_validation=True)]
 Config = Annotated[ApiConfig, Dependency(skip_validation=True)]
+
+
+def no_slots(ports: ApiPorts) -> NoSlotsPorts:
+    """The flow's use cases; its routes are only mounted when they are wired."""
+    if ports.no_slots is None:
+        raise RuntimeError("the no-slots flow is not wired")
+    return ports.no_slots
