@@ -1,0 +1,1 @@
+"""YooKassa: the SDK-backed payment gateway and the built-in development sandbox."""

@@ -1,0 +1,151 @@
+"""Ports of the payment use cases: the provider gateway, payment and idempotency storage,
+tracking delivery, and the hook other features use to react to payment events."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Protocol
+from uuid import UUID
+
+from domain.models import Appointment, TrackingEvent
+from domain.payments import (
+    CreateProviderPayment,
+    IdempotencyRecord,
+    Payment,
+    PaymentEventType,
+    PaymentKind,
+    PaymentStatus,
+    ProviderPayment,
+)
+
+if TYPE_CHECKING:
+    from domain.ports import UnitOfWork
+
+
+class PaymentGateway(Protocol):
+    """The payment provider, in domain types only.
+
+    Both calls raise ``ProviderUnavailable`` when the provider did not answer usefully within
+    the gateway's time budget (safe to retry with the same request) and ``ProviderRejected``
+    when it refused the request.
+    """
+
+    async def create_payment(self, request: CreateProviderPayment) -> ProviderPayment: ...
+
+    async def get_payment(self, provider_payment_id: str) -> ProviderPayment | None:
+        """The provider's current view, or ``None`` when it does not know the payment."""
+        ...
+
+
+class PaymentRepository(Protocol):
+    async def add(self, payment: Payment) -> None:
+        """Insert; raises ``LivePaymentExists`` when the appointment already has a live
+        payment of this kind (the database decides between concurrent inserts)."""
+        ...
+
+    async def get(self, payment_id: UUID) -> Payment | None: ...
+
+    async def get_by_provider_id(self, provider_payment_id: str) -> Payment | None: ...
+
+    async def find_live(self, appointment_id: UUID, kind: PaymentKind) -> Payment | None: ...
+
+    async def save(self, payment: Payment, expected: PaymentStatus) -> bool:
+        """Compare-and-set: write the payment only if its stored status is still ``expected``."""
+        ...
+
+    async def claim_stale(
+        self,
+        status: PaymentStatus,
+        updated_before: datetime,
+        now: datetime,
+        lease_until: datetime,
+        limit: int,
+    ) -> Sequence[Payment]:
+        """Claim payments in ``status`` untouched since ``updated_before`` for one worker:
+        a conditional UPDATE on ``claimed_until``, so concurrent workers never share one."""
+        ...
+
+
+class IdempotencyKeyRepository(Protocol):
+    async def claim(
+        self,
+        key: str,
+        request_hash: str,
+        now: datetime,
+        locked_until: datetime,
+        expires_at: datetime,
+    ) -> IdempotencyRecord | None:
+        """Take the key for this request: ``None`` when we now hold it (new, expired, or a
+        stale in-flight claim of the same request); otherwise the record that holds it."""
+        ...
+
+    async def complete(self, key: str, response_status: int, response_body: str) -> None: ...
+
+    async def release(self, key: str) -> None:
+        """Forget an in-flight key whose request produced no answer worth replaying."""
+        ...
+
+    async def purge_expired(self, now: datetime, limit: int) -> int: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedTrackingEvent:
+    event: TrackingEvent
+    attempts: int
+
+
+class TrackingDeliveryQueue(Protocol):
+    """The tracking outbox seen from the delivering worker (each call is its own statement)."""
+
+    async def claim(
+        self, now: datetime, lease_until: datetime, limit: int
+    ) -> Sequence[ClaimedTrackingEvent]: ...
+
+    async def mark_delivered(
+        self, event_ids: Sequence[UUID], lease_until: datetime, now: datetime
+    ) -> int:
+        """Mark claimed events delivered; only rows still held under ``lease_until``."""
+        ...
+
+    async def retry_later(
+        self, event_id: UUID, lease_until: datetime, next_attempt_at: datetime
+    ) -> None: ...
+
+
+class TrackingSink(Protocol):
+    async def deliver(self, events: Sequence[TrackingEvent]) -> None:
+        """Deliver a batch or raise; events carry stable ids so receivers can deduplicate."""
+        ...
+
+
+class PaymentEventHook(Protocol):
+    """Extension point: called inside the transaction that records a payment event.
+
+    The lead timeline (CRM) plugs in here: whatever it writes through ``uow`` commits or rolls
+    back together with the payment change.
+    """
+
+    async def on_payment_event(
+        self,
+        uow: UnitOfWork,
+        event: PaymentEventType,
+        payment: Payment,
+        appointment: Appointment | None,
+        now: datetime,
+    ) -> None: ...
+
+
+class NoPaymentEventHook:
+    """The default hook: nothing else reacts to payment events yet."""
+
+    async def on_payment_event(
+        self,
+        uow: UnitOfWork,
+        event: PaymentEventType,
+        payment: Payment,
+        appointment: Appointment | None,
+        now: datetime,
+    ) -> None:
+        return None

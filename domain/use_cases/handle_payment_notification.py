@@ -1,0 +1,109 @@
+"""Process a YooKassa HTTP notification: trust nothing in it but the payment id."""
+
+from __future__ import annotations
+
+import enum
+import logging
+from dataclasses import dataclass
+
+from domain.payment_ports import NoPaymentEventHook, PaymentEventHook, PaymentGateway
+from domain.payments import PaymentEventType
+from domain.ports import Clock, UnitOfWorkFactory
+from domain.use_cases.payment_status import apply_provider_state
+
+logger = logging.getLogger("domain.payments")
+
+PAYMENT_EVENTS = frozenset({"payment.succeeded", "payment.waiting_for_capture", "payment.canceled"})
+REFUND_SUCCEEDED = "refund.succeeded"
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentNotification:
+    """The only parts of a notification we use: the event name and the provider ids."""
+
+    event: str
+    object_id: str
+    payment_id: str | None = None  # a refund's payment
+
+
+class NotificationOutcome(enum.StrEnum):
+    APPLIED = "applied"
+    UNCHANGED = "unchanged"
+    UNKNOWN_PAYMENT = "unknown_payment"
+    IGNORED_EVENT = "ignored_event"
+    RECORDED = "recorded"
+
+
+class HandlePaymentNotificationUseCase:
+    """Applies a payment notification, idempotently and monotonically.
+
+    - The notification is only a hint: the payment is re-fetched from the provider and only
+      that answer is trusted (the body's status, amount and metadata are ignored).
+    - Unknown events, unknown payments and payments the provider does not know are safely
+      ignored (the caller answers 200, so the provider stops redelivering).
+    - Duplicates and out-of-order events change nothing: states only move forward.
+    - ``refund.succeeded`` for one of our payments is recorded through the event hook only.
+    - The provider being unreachable raises ``provider_unavailable`` (delivery is retried).
+    """
+
+    def __init__(
+        self,
+        *,
+        uow: UnitOfWorkFactory,
+        clock: Clock,
+        gateway: PaymentGateway,
+        hook: PaymentEventHook | None = None,
+    ) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._gateway = gateway
+        self._hook = hook or NoPaymentEventHook()
+
+    async def execute(self, notification: PaymentNotification) -> NotificationOutcome:
+        if notification.event == REFUND_SUCCEEDED:
+            return await self._refund(notification)
+        if notification.event not in PAYMENT_EVENTS:
+            return NotificationOutcome.IGNORED_EVENT
+        async with self._uow() as uow:
+            known = await uow.payments.get_by_provider_id(notification.object_id)
+        if known is None:
+            logger.info("notification for an unknown payment ignored")
+            return NotificationOutcome.UNKNOWN_PAYMENT
+        remote = await self._gateway.get_payment(notification.object_id)
+        if remote is None:
+            logger.warning("payment %s is unknown to the provider; ignored", known.id)
+            return NotificationOutcome.UNKNOWN_PAYMENT
+        for _ in range(3):
+            now = self._clock.now()
+            async with self._uow() as uow:
+                payment = await uow.payments.get(known.id)
+                if payment is None:  # pragma: no cover - payments are never deleted
+                    return NotificationOutcome.UNKNOWN_PAYMENT
+                before = payment.status
+                if await apply_provider_state(uow, payment, remote, now, self._hook):
+                    await uow.commit()
+                    if payment.status is not before:
+                        logger.info(
+                            "payment %s: %s -> %s", payment.id, before.value, payment.status.value
+                        )
+                        return NotificationOutcome.APPLIED
+                    return NotificationOutcome.UNCHANGED
+                reread = await uow.payments.get(known.id)
+                if reread is not None and reread.status is before:
+                    return NotificationOutcome.UNCHANGED  # nothing to move; else a race: retry
+        return NotificationOutcome.UNCHANGED
+
+    async def _refund(self, notification: PaymentNotification) -> NotificationOutcome:
+        if not notification.payment_id:
+            return NotificationOutcome.IGNORED_EVENT
+        async with self._uow() as uow:
+            payment = await uow.payments.get_by_provider_id(notification.payment_id)
+            if payment is None:
+                return NotificationOutcome.UNKNOWN_PAYMENT
+            appointment = await uow.appointments.get(payment.appointment_id)
+            await self._hook.on_payment_event(
+                uow, PaymentEventType.REFUNDED, payment, appointment, self._clock.now()
+            )
+            await uow.commit()
+        logger.info("refund recorded for payment %s", payment.id)
+        return NotificationOutcome.RECORDED
