@@ -21,6 +21,10 @@ from tables.crm.repositories import (
     PiccoloLeadTimelineRepository,
     PiccoloWaitlistRepository,
 )
+from tables.payments.repositories import (
+    PiccoloIdempotencyKeyRepository,
+    PiccoloPaymentRepository,
+)
 from tables.staff.repositories import PiccoloContactAccessLog, PiccoloStaffQueueRepository
 
 
@@ -47,6 +51,8 @@ class PiccoloUnitOfWork:
         self.email_outbox = PiccoloEmailOutbox()
         self.staff_queue = PiccoloStaffQueueRepository(engine)
         self.contact_access_log = PiccoloContactAccessLog()
+        self.payments = PiccoloPaymentRepository()
+        self.idempotency_keys = PiccoloIdempotencyKeyRepository()
 
     async def __aenter__(self) -> Self:
         if self._engine.current_transaction.get() is not None:

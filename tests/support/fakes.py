@@ -22,6 +22,7 @@ from domain.models import (
     SlotStatus,
     TrackingEvent,
 )
+from domain.payments import IdempotencyRecord, Payment
 from domain.staff import ContactAccessEntry, QueueItem
 from tests.support.crm_fakes import (
     InMemoryEmailOutbox,
@@ -29,6 +30,7 @@ from tests.support.crm_fakes import (
     InMemoryLeadTimeline,
     InMemoryWaitlist,
 )
+from tests.support.payment_fakes import InMemoryIdempotencyKeys, InMemoryPayments
 from tests.support.staff_fakes import (
     InMemoryContactAccessLog,
     InMemoryStaffQueue,
@@ -106,6 +108,9 @@ class InMemoryStore:
         self.queue_contacts: dict[UUID, EncryptedContact] = {}
         self.queue_changes: list[RecordedQueueChange] = []
         self.contact_access: list[ContactAccessEntry] = []
+        self.payments: dict[UUID, Payment] = {}
+        self.payment_claims: dict[UUID, datetime] = {}
+        self.idempotency_keys: dict[str, IdempotencyRecord] = {}
 
 
 class _Services:
@@ -232,6 +237,8 @@ class InMemoryUnitOfWork:
         self.email_outbox = InMemoryEmailOutbox(self._working)
         self.staff_queue = InMemoryStaffQueue(self._working)
         self.contact_access_log = InMemoryContactAccessLog(self._working)
+        self.payments = InMemoryPayments(self._working)
+        self.idempotency_keys = InMemoryIdempotencyKeys(self._working)
         return self
 
     async def __aexit__(
