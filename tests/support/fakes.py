@@ -83,7 +83,7 @@ class FakePhoneParser:
         digits = "".join(ch for ch in raw if ch.isdigit())
         if raw.strip().startswith("+7") and len(digits) == 11:
             return "+" + digits
-        if len(digits) == 11 and digits[0] == "8":
+        if len(digits) == 11 and digits[0] in "78":  # 8 (999)... and 7999... as libphonenumber
             return "+7" + digits[1:]
         if len(digits) == 10 and default_region == "RU":
             return "+7" + digits
