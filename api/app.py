@@ -20,6 +20,7 @@ from api.errors import EXCEPTION_HANDLERS
 from api.health import HealthController
 from api.mounts import mounted_asgi_handlers
 from api.pages import page_handlers
+from api.payments import PaymentsController, YooKassaWebhookController
 from api.public import PublicBookingController
 from api.rate_limit import RateLimiter, RateLimitMiddleware
 from api.waitlist import NoSlotsController
@@ -57,6 +58,7 @@ def create_app(
             HealthController,
             PublicBookingController,
             *([NoSlotsController, *page_handlers()] if ports.no_slots else []),
+            *([PaymentsController, YooKassaWebhookController] if ports.payments else []),
             *extra_handlers,
             *mounted_asgi_handlers(mounted_apps or {}),
         ],

@@ -218,3 +218,8 @@ class MailRejected(ProviderRejected):
 
     code = "mail_rejected"
     message = "The mail server rejected the message."
+
+
+class ExportTooLarge(ValidationFailed):
+    code = "export_too_large"
+    message = "Too many rows for an export from the admin; use the export-leads command."

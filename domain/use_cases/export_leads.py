@@ -10,7 +10,7 @@ from datetime import date, datetime, time, timedelta
 from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo
 
-from domain.errors import InvalidExportRange, RoleRequired
+from domain.errors import ExportTooLarge, InvalidExportRange, RoleRequired
 from domain.ports import Clock, Encryptor, UnitOfWorkFactory
 from domain.staff import (
     AccessReason,
@@ -66,6 +66,7 @@ class ExportLeadsCommand:
     status: str | None = None
     reason: AccessReason = AccessReason.REPORTING
     page_size: int = 2000
+    max_rows: int | None = None  # an export built in memory (the admin form) is capped
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +130,7 @@ class ExportLeadsUseCase:
       is committed before the first contact is decrypted; without it nothing is exported.
     - Cells are formula-safe (a leading ``= + - @``, tab or CR gets a ``'``); the file is
       UTF-8 with a BOM, so spreadsheet programs read the Cyrillic right.
+    - ``max_rows`` refuses a larger export before anything is audited (``export_too_large``).
     """
 
     def __init__(
@@ -162,6 +164,8 @@ class ExportLeadsUseCase:
             status=command.status,
         )
         count = await self._source.count(filters)
+        if command.max_rows is not None and count > command.max_rows:
+            raise ExportTooLarge()
         export_id = uuid4()
         if command.include_contacts:
             async with self._uow() as uow:

@@ -24,7 +24,8 @@ async def create_staff_user(
             user = await BaseUser.create_user(
                 username=username,
                 password=password,
-                email=email or "",
+                # The column is unique: a placeholder keeps accounts without an email apart.
+                email=email or f"{username}@staff.invalid",
                 active=True,
                 admin=True,  # may open the admin UI; what they may do there is their role's
                 superuser=False,

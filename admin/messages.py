@@ -1,0 +1,22 @@
+"""What staff read when a form refuses: Russian text per stable error code."""
+
+from __future__ import annotations
+
+from domain.errors import DomainError
+
+MESSAGES: dict[str, str] = {
+    "role_required": "Ваша роль не позволяет это действие.",
+    "not_assigned_to_you": "Заявка назначена другому сотруднику.",
+    "no_waitlist_request_to_claim": "Новых заявок в очереди нет.",
+    "waitlist_request_already_claimed": "Заявку уже взял в работу другой сотрудник.",
+    "waitlist_request_not_found": "Заявка не найдена.",
+    "invalid_status_transition": "Такой переход статуса невозможен.",
+    "outcome_not_allowed": "Этот результат не подходит к выбранному статусу.",
+    "invalid_export_range": "Дата начала позже даты окончания.",
+    "export_too_large": "Слишком много строк для выгрузки из админки: используйте "
+    "команду `python main.py export-leads`.",
+}
+
+
+def staff_message(error: DomainError) -> str:
+    return MESSAGES.get(error.code, "Не удалось выполнить действие.")
