@@ -19,6 +19,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table as RichTable
 
@@ -270,7 +271,8 @@ def configure_logging(level: str) -> None:
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
     # Libraries that may log request bodies or headers stay quiet.
-    for noisy in ("yookassa", "urllib3", "httpx", "httpcore", "aiosmtplib"):
+    # aiosqlite logs every statement with its parameters at DEBUG.
+    for noisy in ("yookassa", "urllib3", "httpx", "httpcore", "aiosmtplib", "aiosqlite", "asyncpg"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
@@ -281,27 +283,39 @@ def settings_or_exit() -> Settings:
     try:
         return load_settings()
     except ConfigurationError as exc:
-        err_console.print(f"[bold red]Configuration error:[/] {exc}")
+        # One line whatever the terminal width, and no markup read from the message.
+        err_console.print(f"[bold red]Configuration error:[/] {escape(str(exc))}", soft_wrap=True)
         raise SystemExit(2) from None
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from api.access_log import AccessLog
+
     settings = settings_or_exit()
     configure_logging(settings.log_level)
-    asyncio.run(_prepare_database(settings))
+    try:
+        asyncio.run(_prepare_database(settings))
+    except Exception as exc:  # noqa: BLE001 - one clear line instead of a traceback
+        err_console.print(
+            f"[bold red]Cannot prepare the database[/] ({type(exc).__name__}): check "
+            "DATABASE_URL and that the database is up.",
+            soft_wrap=True,
+        )
+        return 1
     app = build_app(build_container(settings))
     database = "PostgreSQL" if settings.database_is_postgres else "SQLite"
     console.print(
         f"[green]Serving[/] on http://{args.host}:{args.port} ({settings.app_env}, {database})"
     )
     uvicorn.run(
-        app,
+        AccessLog(app),
         host=args.host,
         port=args.port,
         proxy_headers=False,  # X-Forwarded-For is judged by our own trusted-proxy rule
         server_header=False,
+        access_log=False,  # it prints the client's IP address: api.access logs instead
         log_level=settings.log_level.lower(),
     )
     return 0
@@ -377,8 +391,8 @@ def cmd_create_staff(args: argparse.Namespace) -> int:
 
 def cmd_generate_keys(_: argparse.Namespace) -> int:
     console.print("New keys (keep them in your secret store, never in the repository):")
-    console.print(f"CONTACT_ENCRYPTION_KEYS={generate_fernet_key()}")
-    console.print(f"BLIND_INDEX_KEY={generate_blind_index_key()}")
+    console.print(f"CONTACT_ENCRYPTION_KEYS={generate_fernet_key()}", soft_wrap=True)
+    console.print(f"BLIND_INDEX_KEY={generate_blind_index_key()}", soft_wrap=True)
     console.print(
         "To rotate: put the new Fernet key first in CONTACT_ENCRYPTION_KEYS (keep the old ones "
         "after it), run `python main.py rotate-keys`, then remove the old keys. The blind "
