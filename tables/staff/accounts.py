@@ -19,6 +19,8 @@ async def create_staff_user(
     """Create an active admin-UI user with a role, in one transaction. Returns the user id."""
     if await BaseUser.exists().where(BaseUser.username == username):
         raise StaffAccountError(f"a user named {username!r} already exists")
+    if email and await BaseUser.exists().where(BaseUser.email == email):
+        raise StaffAccountError("another user already has this email address")
     async with write_transaction(BaseUser._meta.db):
         try:
             user = await BaseUser.create_user(
