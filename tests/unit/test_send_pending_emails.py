@@ -104,7 +104,7 @@ async def test_a_permanent_rejection_or_the_last_attempt_fails_the_message() -> 
 async def test_failures_are_logged_with_the_error_class_only(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    use_case, uow, clock, mailer = setup()
+    use_case, _, _, mailer = setup()
     mailer.fail_next(RuntimeError(f"boom for {ADDRESS}"))
     with caplog.at_level("DEBUG"):
         await use_case.execute()
