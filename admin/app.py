@@ -20,7 +20,7 @@ from piccolo_api.rate_limiting.middleware import InMemoryLimitProvider
 from piccolo_api.session_auth.tables import SessionsBase
 
 from admin.forms import EXPORT_LEADS_FORM, StaffForms, build_forms
-from admin.gate import ASGIApp, RoleGate
+from admin.gate import RoleGate
 from admin.policy import ADMINS, ALL_ROLES, MANAGERS, NOBODY, AdminPolicy, FormRule, TableRule
 from domain.models import StaffRole
 from domain.staff_ports import StaffDirectory
@@ -249,10 +249,17 @@ def build_policy(forms: Sequence[FormConfig], tables: Sequence[TableConfig]) -> 
     return AdminPolicy({rule.tablename: rule for rule in TABLE_RULES}, form_rules, groups)
 
 
-def build_admin(config: AdminConfig, *, forms: StaffForms, staff: StaffDirectory) -> ASGIApp:
+def build_admin(config: AdminConfig, *, forms: StaffForms, staff: StaffDirectory) -> RoleGate:
     """The whole staff admin as one ASGI app (mount it at ``/admin/``)."""
     form_configs = build_forms(forms)
     tables = table_configs()
+    # Explicit, so a blocked client is let in again after ``login_block`` (Piccolo's default
+    # limiter blocks until the process restarts).
+    limiter = InMemoryLimitProvider(
+        timespan=int(config.login_window.total_seconds()),
+        limit=config.login_attempts,
+        block_duration=int(config.login_block.total_seconds()),
+    )
     admin: Any = create_admin(
         tables=tables,
         forms=form_configs,
@@ -262,15 +269,13 @@ def build_admin(config: AdminConfig, *, forms: StaffForms, staff: StaffDirectory
         max_session_expiry=config.max_session_expiry,
         increase_expiry=config.increase_expiry,
         page_size=config.page_size,
-        rate_limit_provider=InMemoryLimitProvider(
-            timespan=int(config.login_window.total_seconds()),
-            limit=config.login_attempts,
-            block_duration=int(config.login_block.total_seconds()),
-        ),
+        rate_limit_provider=limiter,
         production=config.production,
         site_name=SITE_NAME,
         default_language_code="ru",
         auto_include_related=False,
         allowed_hosts=list(config.allowed_hosts),
     )
-    return RoleGate(admin, policy=build_policy(form_configs, tables), staff=staff)
+    gate = RoleGate(admin, policy=build_policy(form_configs, tables), staff=staff)
+    gate.login_limiter = limiter
+    return gate

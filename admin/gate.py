@@ -52,6 +52,7 @@ class RoleGate:
         self._policy = policy
         self._staff = staff
         self._sessions = session_table
+        self.login_limiter: Any = None  # set by ``build_admin``; tests look at it
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

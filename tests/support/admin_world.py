@@ -27,6 +27,11 @@ class AdminWorld:
     app: Any
     users: dict[str, int] = field(default_factory=dict)
     service_id: UUID | None = None
+    admin: Any = None
+
+    def app_admin_limiter(self) -> Any:
+        assert self.admin is not None, "build the world with admin settings to reach its limiter"
+        return self.admin.login_limiter
 
     async def add_request(
         self,
@@ -96,6 +101,8 @@ async def make_world(**admin_overrides: Any) -> AdminWorld:
     else:
         app = main.build_app(container)
     world = AdminWorld(container=container, app=app)
+    if admin_overrides:
+        world.admin = admin
     for role in ("operator", "manager", "admin"):
         world.users[role] = await create_staff_user(role, PASSWORD, StaffRole(role))
     nobody = await BaseUser.create_user(
@@ -117,7 +124,9 @@ async def make_world(**admin_overrides: Any) -> AdminWorld:
     return world
 
 
-async def login(client: httpx.AsyncClient, username: str, password: str = PASSWORD) -> httpx.Response:
+async def login(
+    client: httpx.AsyncClient, username: str, password: str = PASSWORD
+) -> httpx.Response:
     """Log in through Piccolo Admin's real login endpoint, with its CSRF cookie and header."""
     await client.get("/admin/")
     token = client.cookies.get("csrftoken")
