@@ -1,0 +1,197 @@
+"""Payments: create and read payment intents; YooKassa HTTP notifications."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.exceptions import ValidationException
+from litestar.params import Parameter
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+
+from api.client_ip import client_ip
+from api.config import IPNetwork
+from api.dependencies import Config, Ports, payments
+from api.schemas import MoneyResponse
+from domain.errors import WebhookSourceForbidden
+from domain.payments import PaymentKind
+from domain.use_cases.create_payment_intent import (
+    CreatePaymentIntentCommand,
+    PaymentIntentResult,
+)
+from domain.use_cases.handle_payment_notification import PaymentNotification
+
+IDEMPOTENCY_DESCRIPTION = (
+    "Optional, 1-64 characters of `A-Za-z0-9_-.:` (IETF httpapi Idempotency-Key draft). "
+    "A repeat with the same key and the same body replays the first successful answer (same "
+    "status, same body, header `Idempotent-Replayed: true`); the same key with another body "
+    "is `422`; a repeat while the first request is still running is `409`. **Keys are kept "
+    "for 24 hours.** Without the header, the key is derived from (appointment, kind). "
+    "Whatever the keys, an appointment never gets two live payments of the same kind."
+)
+
+
+class CreatePaymentRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    appointment_id: UUID
+    kind: Literal["deposit", "full"] | None = None
+
+
+class ConfirmationResponse(msgspec.Struct, frozen=True, omit_defaults=True):
+    type: str
+    confirmation_url: str | None = None
+    confirmation_token: str | None = None
+
+
+class PaymentIntentResponse(msgspec.Struct, frozen=True):
+    payment_id: UUID
+    status: str
+    kind: str
+    amount: MoneyResponse
+    confirmation: ConfirmationResponse | None
+
+    @classmethod
+    def of(cls, result: PaymentIntentResult) -> PaymentIntentResponse:
+        confirmation = result.confirmation
+        return cls(
+            payment_id=result.payment_id,
+            status=result.status.value,
+            kind=result.kind.value,
+            amount=MoneyResponse.of(result.amount),
+            confirmation=None
+            if confirmation is None
+            else ConfirmationResponse(
+                type=confirmation.type.value,
+                confirmation_url=confirmation.confirmation_url,
+                confirmation_token=confirmation.confirmation_token,
+            ),
+        )
+
+
+class PaymentStatusResponse(msgspec.Struct, frozen=True):
+    payment_id: UUID
+    status: str
+    kind: str
+    amount: MoneyResponse
+    appointment_status: str | None
+
+
+class PaymentsController(Controller):
+    path = "/api/public/payments"
+    tags = ["payments"]
+
+    @post(
+        "/",
+        status_code=HTTP_201_CREATED,
+        summary="Create the YooKassa payment of an appointment",
+        description=(
+            "The amount is computed from the service: its deposit for `deposit`, its price for "
+            "`full`; without `kind`, the deposit when the service has one. `404` unknown "
+            "appointment; `409` appointment not payable (expired, cancelled, already paid); "
+            "`503` with `Retry-After` when YooKassa is unavailable after bounded retries (retry "
+            "with the same Idempotency-Key: no second payment is ever created); `502` when "
+            "YooKassa rejects the request.\n\n" + IDEMPOTENCY_DESCRIPTION
+        ),
+    )
+    async def create_payment(
+        self,
+        ports: Ports,
+        data: CreatePaymentRequest,
+        idempotency_key: Annotated[
+            str | None,
+            Parameter(header="Idempotency-Key", description=IDEMPOTENCY_DESCRIPTION),
+        ] = None,
+    ) -> Response[PaymentIntentResponse]:
+        result = await payments(ports).create_payment_intent.execute(
+            CreatePaymentIntentCommand(
+                appointment_id=data.appointment_id,
+                kind=None if data.kind is None else PaymentKind(data.kind),
+                idempotency_key=idempotency_key,
+            )
+        )
+        headers = {"Idempotent-Replayed": "true"} if result.replayed else None
+        return Response(
+            PaymentIntentResponse.of(result), status_code=HTTP_201_CREATED, headers=headers
+        )
+
+    @get(
+        "/{payment_id:uuid}",
+        summary="A payment's status (the return page polls it)",
+        description="`404` for an unknown payment.",
+    )
+    async def get_payment(self, ports: Ports, payment_id: UUID) -> PaymentStatusResponse:
+        result = await payments(ports).get_payment.execute(payment_id)
+        return PaymentStatusResponse(
+            payment_id=result.payment_id,
+            status=result.status.value,
+            kind=result.kind.value,
+            amount=MoneyResponse.of(result.amount),
+            appointment_status=None
+            if result.appointment_status is None
+            else result.appointment_status.value,
+        )
+
+
+class _NotificationObject(msgspec.Struct, frozen=True):
+    # Everything else in the object (amounts, card details ...) is ignored, never stored.
+    id: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    payment_id: Annotated[str, msgspec.Meta(min_length=1, max_length=64)] | None = None
+
+
+class _Notification(msgspec.Struct, frozen=True):
+    type: Literal["notification"]
+    event: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    object: _NotificationObject
+
+
+class WebhookResponse(msgspec.Struct, frozen=True):
+    result: str
+
+
+def source_allowed(ip: str, allowed: tuple[IPNetwork, ...]) -> bool:
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return False
+    return any(address in network for network in allowed)
+
+
+class YooKassaWebhookController(Controller):
+    path = "/api/webhooks"
+    tags = ["webhooks"]
+
+    @post(
+        "/yookassa",
+        status_code=HTTP_200_OK,
+        summary="YooKassa HTTP notifications",
+        description=(
+            "Accepted only from YooKassa's published address ranges "
+            "(`YOOKASSA_WEBHOOK_ALLOWED_IPS`; `X-Forwarded-For` is believed only from "
+            "`TRUSTED_PROXIES`): `403` otherwise. The body is a hint: the payment is re-fetched "
+            "from the YooKassa API and only that answer is trusted. `200` for anything handled "
+            "or safely ignored (duplicates, out-of-order events, unknown payments); `400` for a "
+            "malformed body."
+        ),
+    )
+    async def yookassa(
+        self, request: Request[Any, Any, Any], ports: Ports, api_config: Config
+    ) -> WebhookResponse:
+        ip = client_ip(request, api_config.trusted_proxies)
+        if not source_allowed(ip, api_config.yookassa_webhook_allowed_ips):
+            raise WebhookSourceForbidden()
+        raw = await request.body()
+        try:
+            notification = msgspec.json.decode(raw, type=_Notification)
+        except (msgspec.ValidationError, msgspec.DecodeError):
+            # The decoder's message may quote the body: never echoed.
+            raise ValidationException("malformed notification body") from None
+        outcome = await payments(ports).handle_payment_notification.execute(
+            PaymentNotification(
+                event=notification.event,
+                object_id=notification.object.id,
+                payment_id=notification.object.payment_id,
+            )
+        )
+        return WebhookResponse(result=outcome.value)
