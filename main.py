@@ -31,18 +31,25 @@ from adapters.telegram_links import TelegramConciergeLinks
 from domain.contacts import ContactNormaliser
 from domain.crm_ports import Mailer
 from domain.models import StaffRole
+from domain.payment_ports import NoPaymentEventHook, PaymentEventHook
 from domain.ports import Clock, UnitOfWorkFactory
 from domain.staff_ports import StaffDirectory
 from domain.use_cases.change_waitlist_status import ChangeWaitlistStatusUseCase
 from domain.use_cases.claim_waitlist_request import ClaimWaitlistRequestUseCase
 from domain.use_cases.create_or_update_lead import CreateOrUpdateLeadUseCase
+from domain.use_cases.create_payment_intent import CreatePaymentIntentUseCase
 from domain.use_cases.create_waitlist_request import CreateWaitlistRequestUseCase
+from domain.use_cases.deliver_tracking_events import DeliverTrackingEventsUseCase
 from domain.use_cases.expire_holds import ExpireHoldsUseCase
 from domain.use_cases.export_leads import ExportLeadsUseCase
 from domain.use_cases.get_availability import GetAvailabilityUseCase
 from domain.use_cases.get_no_slots_page import GetNoSlotsPageUseCase
+from domain.use_cases.get_payment import GetPaymentUseCase
+from domain.use_cases.handle_payment_notification import HandlePaymentNotificationUseCase
 from domain.use_cases.hold_slot import HoldSlotUseCase
 from domain.use_cases.list_services import ListServicesUseCase
+from domain.use_cases.purge_idempotency_keys import PurgeIdempotencyKeysUseCase
+from domain.use_cases.reconcile_payments import ReconcilePaymentsUseCase
 from domain.use_cases.record_frontend_event import RecordFrontendEventUseCase
 from domain.use_cases.reveal_contact import RevealContactUseCase
 from domain.use_cases.send_pending_emails import SendPendingEmailsUseCase
@@ -80,6 +87,7 @@ class Container:
     send_pending_emails: SendPendingEmailsUseCase
     staff: StaffForms
     staff_directory: StaffDirectory
+    payments: PaymentServices
 
 
 def database_engine() -> Any:
@@ -138,6 +146,7 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         ),
         staff=build_staff_forms(uow, clock, encryptor, staff_directory),
         staff_directory=staff_directory,
+        payments=build_payments(settings, uow, clock, encryptor),
     )
 
 
@@ -182,6 +191,92 @@ def build_mailer(settings: Settings) -> Mailer:
     return ConsoleMailer(settings.email_from)
 
 
+@dataclass
+class PaymentServices:
+    """YooKassa payments: the gateway, the use cases, tracking delivery, the dev sandbox."""
+
+    gateway: Any
+    create_payment_intent: CreatePaymentIntentUseCase
+    get_payment: GetPaymentUseCase
+    handle_notification: HandlePaymentNotificationUseCase
+    reconcile: ReconcilePaymentsUseCase
+    deliver_tracking: DeliverTrackingEventsUseCase
+    purge_idempotency_keys: PurgeIdempotencyKeysUseCase
+    sandbox: Any | None
+
+
+def build_payment_event_hook(uow: UnitOfWorkFactory, clock: Clock) -> PaymentEventHook:
+    """THE hook point for reacting to payment events (succeeded, canceled, waiting for
+    capture, refunded) inside the transaction that records them: the CRM's lead timeline
+    plugs in here by returning its own ``PaymentEventHook``."""
+    return NoPaymentEventHook()
+
+
+def build_payments(
+    settings: Settings, uow: UnitOfWorkFactory, clock: Clock, encryptor: FernetEncryptor
+) -> PaymentServices:
+    from adapters.tracking_sinks import HttpTrackingSink, LogTrackingSink
+    from adapters.yookassa.gateway import YooKassaPaymentGateway
+    from adapters.yookassa.sandbox import YooKassaSandbox
+    from domain.payments import ConfirmationType
+    from domain.use_cases.payment_status import PaymentSettings
+    from tables.core.tracking_delivery import PiccoloTrackingDeliveryQueue
+
+    secret_key = settings.yookassa_secret_key.get_secret_value()
+    gateway = YooKassaPaymentGateway(
+        shop_id=settings.yookassa_shop_id, secret_key=secret_key, api_url=settings.yookassa_api_url
+    )
+    sandbox = None
+    if settings.uses_yookassa_sandbox and not settings.is_production:
+        # Our own app serves the sandbox; it notifies our own webhook.
+        base = settings.yookassa_api_url.split("/sandbox/", 1)[0]
+        sandbox = YooKassaSandbox(
+            shop_id=settings.yookassa_shop_id,
+            secret_key=secret_key,
+            webhook_url=f"{base}/api/webhooks/yookassa",
+        )
+    payment_settings = PaymentSettings(
+        public_site_url=settings.public_site_url,
+        confirmation_type=ConfirmationType(settings.yookassa_confirmation_type),
+        receipts_enabled=settings.yookassa_receipts,
+        vat_code=settings.yookassa_vat_code,
+    )
+    hook = build_payment_event_hook(uow, clock)
+    sink = (
+        HttpTrackingSink(settings.tracking_sink_url)
+        if settings.tracking_sink_url
+        else LogTrackingSink()
+    )
+    return PaymentServices(
+        gateway=gateway,
+        create_payment_intent=CreatePaymentIntentUseCase(
+            uow=uow,
+            clock=clock,
+            gateway=gateway,
+            encryptor=encryptor,
+            settings=payment_settings,
+            hook=hook,
+        ),
+        get_payment=GetPaymentUseCase(uow=uow),
+        handle_notification=HandlePaymentNotificationUseCase(
+            uow=uow, clock=clock, gateway=gateway, hook=hook
+        ),
+        reconcile=ReconcilePaymentsUseCase(
+            uow=uow,
+            clock=clock,
+            gateway=gateway,
+            encryptor=encryptor,
+            settings=payment_settings,
+            hook=hook,
+        ),
+        deliver_tracking=DeliverTrackingEventsUseCase(
+            queue=PiccoloTrackingDeliveryQueue(), sink=sink, clock=clock
+        ),
+        purge_idempotency_keys=PurgeIdempotencyKeysUseCase(uow=uow, clock=clock),
+        sandbox=sandbox,
+    )
+
+
 def build_rate_limiter(settings: Settings) -> Any:
     """``None`` when ``RATE_LIMIT_PER_MINUTE=0``; shared through Redis when ``REDIS_URL`` is set."""
     import hashlib
@@ -202,7 +297,7 @@ def build_rate_limiter(settings: Settings) -> Any:
 def build_app(container: Container) -> Any:
     from api.app import create_app
     from api.config import ApiConfig
-    from api.dependencies import ApiPorts, NoSlotsPorts
+    from api.dependencies import ApiPorts, NoSlotsPorts, PaymentPorts
     from tables.database import PiccoloReadinessProbe
 
     settings = container.settings
@@ -217,10 +312,16 @@ def build_app(container: Container) -> Any:
             create_waitlist_request=container.create_waitlist_request,
             record_frontend_event=container.record_frontend_event,
         ),
+        payments=PaymentPorts(
+            create_payment_intent=container.payments.create_payment_intent,
+            get_payment=container.payments.get_payment,
+            handle_payment_notification=container.payments.handle_notification,
+        ),
     )
     config = ApiConfig(
         cors_allowed_origins=settings.cors_allowed_origins,
         trusted_proxies=settings.trusted_proxies,
+        yookassa_webhook_allowed_ips=settings.yookassa_webhook_allowed_ips,
         production=settings.is_production,
     )
     return create_app(
@@ -232,7 +333,11 @@ def build_app(container: Container) -> Any:
             *([rate_limiter.close] if hasattr(rate_limiter, "close") else []),
         ],
         rate_limiter=rate_limiter,
-        mounted_apps={"/admin": build_admin_app(container)},
+        mounted_apps={
+            "/admin": build_admin_app(container),
+            # Development only: build_payments never makes a sandbox in production.
+            **({"/sandbox": container.payments.sandbox.app} if container.payments.sandbox else {}),
+        },
     )
 
 
@@ -289,7 +394,12 @@ def settings_or_exit() -> Settings:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    import os
+
     import uvicorn
+
+    # The development defaults (sandbox URL, public site URL) follow the port we bind.
+    os.environ["PORT"] = str(args.port)
 
     from api.access_log import AccessLog
 
@@ -475,11 +585,26 @@ async def _send_emails_job(container: Container) -> int:
     return await container.send_pending_emails.execute()
 
 
+async def _reconcile_payments_job(container: Container) -> int:
+    return await container.payments.reconcile.execute()
+
+
+async def _deliver_tracking_job(container: Container) -> int:
+    return await container.payments.deliver_tracking.execute()
+
+
+async def _purge_idempotency_keys_job(container: Container) -> int:
+    return await container.payments.purge_idempotency_keys.execute()
+
+
 def worker_jobs() -> list[tuple[str, WorkerJob]]:
     """Every periodic job of the worker, by name. Each returns how much work it did."""
     return [
         ("expire-holds", _expire_holds_job),
         ("send-emails", _send_emails_job),
+        ("reconcile-payments", _reconcile_payments_job),
+        ("deliver-tracking", _deliver_tracking_job),
+        ("purge-idempotency-keys", _purge_idempotency_keys_job),
     ]
 
 
@@ -531,6 +656,13 @@ Command = Callable[[argparse.Namespace], int]
 EXTRA_COMMANDS: list[Callable[[Any], None]] = []
 
 
+def _default_port() -> int:
+    import os
+
+    raw = os.environ.get("PORT", "")
+    return int(raw) if raw.isdigit() else 8000
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python main.py", description="Emotional Balance backend: service and tools."
@@ -539,7 +671,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = sub.add_parser("serve", help="run the HTTP service (applies migrations first)")
     serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--port", type=int, default=_default_port())
     serve.set_defaults(handler=cmd_serve)
 
     sub.add_parser("migrate", help="apply pending database migrations").set_defaults(

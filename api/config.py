@@ -12,6 +12,8 @@ IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 class ApiConfig:
     cors_allowed_origins: tuple[str, ...] = ()
     trusted_proxies: tuple[IPNetwork, ...] = ()
+    # Source addresses YooKassa notifications may come from; empty refuses every one.
+    yookassa_webhook_allowed_ips: tuple[IPNetwork, ...] = ()
     production: bool = False
     debug: bool = False
     extra: dict[str, object] = field(default_factory=dict)

@@ -9,9 +9,12 @@ from litestar.params import Dependency
 
 from api.config import ApiConfig
 from domain.ports import ReadinessProbe
+from domain.use_cases.create_payment_intent import CreatePaymentIntentUseCase
 from domain.use_cases.create_waitlist_request import CreateWaitlistRequestUseCase
 from domain.use_cases.get_availability import GetAvailabilityUseCase
 from domain.use_cases.get_no_slots_page import GetNoSlotsPageUseCase
+from domain.use_cases.get_payment import GetPaymentUseCase
+from domain.use_cases.handle_payment_notification import HandlePaymentNotificationUseCase
 from domain.use_cases.hold_slot import HoldSlotUseCase
 from domain.use_cases.list_services import ListServicesUseCase
 from domain.use_cases.record_frontend_event import RecordFrontendEventUseCase
@@ -27,6 +30,15 @@ class NoSlotsPorts:
 
 
 @dataclass(frozen=True, slots=True)
+class PaymentPorts:
+    """Payments: create and read payment intents, receive YooKassa notifications."""
+
+    create_payment_intent: CreatePaymentIntentUseCase
+    get_payment: GetPaymentUseCase
+    handle_payment_notification: HandlePaymentNotificationUseCase
+
+
+@dataclass(frozen=True, slots=True)
 class ApiPorts:
     list_services: ListServicesUseCase
     get_availability: GetAvailabilityUseCase
@@ -34,6 +46,7 @@ class ApiPorts:
     readiness: ReadinessProbe
     # Keyword-only with a default, so apps built without the flow (some tests) stay valid.
     no_slots: NoSlotsPorts | None = field(default=None, kw_only=True)
+    payments: PaymentPorts | None = field(default=None, kw_only=True)
 
 
 # Injected as they are: Litestar must not try to validate our own objects.
@@ -46,3 +59,10 @@ def no_slots(ports: ApiPorts) -> NoSlotsPorts:
     if ports.no_slots is None:
         raise RuntimeError("the no-slots flow is not wired")
     return ports.no_slots
+
+
+def payments(ports: ApiPorts) -> PaymentPorts:
+    """The payment use cases; their routes are only mounted when they are wired."""
+    if ports.payments is None:
+        raise RuntimeError("payments are not wired")
+    return ports.payments
