@@ -554,6 +554,74 @@ def cmd_rotate_keys(args: argparse.Namespace) -> int:
     return 0 if not report.conflicts else 3
 
 
+def cmd_export_leads(args: argparse.Namespace) -> int:
+    """Stream the lead CSV to a file page by page (bounded memory), audited like the form."""
+    import os
+    from pathlib import Path
+
+    from domain.errors import DomainError
+    from domain.staff import AccessReason
+    from domain.use_cases.export_leads import ExportLeadsCommand
+
+    if args.include_contacts and not args.by:
+        err_console.print("[red]--include-contacts needs --by USERNAME (a manager or an admin).[/]")
+        return 2
+    settings = settings_or_exit()
+    container = build_container(settings)
+    output = Path(args.output)
+    partial_file = output.with_name(output.name + ".partial")
+
+    async def run() -> int:
+        await open_database(container.engine)
+        try:
+            await migrate(quiet=True)
+            staff_user_id = None
+            if args.by:
+                member = await container.staff_directory.get_by_username(args.by)
+                if member is None:
+                    err_console.print(f"[red]{args.by} is not an active staff member.[/]")
+                    return 2
+                staff_user_id = member.user_id
+            export = await container.staff.export_leads.execute(
+                ExportLeadsCommand(
+                    staff_user_id=staff_user_id,
+                    include_contacts=args.include_contacts,
+                    date_from=args.date_from,
+                    date_to=args.date_to,
+                    status=args.status,
+                    reason=AccessReason(args.reason),
+                    page_size=args.page_size,
+                )
+            )
+            fd = os.open(partial_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with (
+                os.fdopen(fd, "wb") as handle,
+                Progress(
+                    TextColumn("[bold]leads"),
+                    BarColumn(),
+                    MofNCompleteColumn(),
+                    TimeElapsedColumn(),
+                    console=err_console,
+                ) as progress,
+            ):
+                task = progress.add_task("leads", total=export.row_count)
+                async for chunk, rows in export.chunks_with_counts():
+                    handle.write(chunk)
+                    progress.advance(task, rows)
+            os.replace(partial_file, output)
+            audited = " (contacts: audited)" if args.include_contacts else ""
+            console.print(f"[green]Exported[/] {export.row_count} leads to {output}{audited}.")
+            return 0
+        except DomainError as exc:
+            err_console.print(f"[red]Export refused:[/] {exc.code}")
+            return 1
+        finally:
+            partial_file.unlink(missing_ok=True)
+            await close_database(container.engine)
+
+    return int(asyncio.run(run()))
+
+
 def cmd_check(_: argparse.Namespace) -> int:
     from tables.database import PiccoloReadinessProbe
 
@@ -663,6 +731,15 @@ def _default_port() -> int:
     return int(raw) if raw.isdigit() else 8000
 
 
+def _iso_date(value: str) -> Any:
+    from datetime import date
+
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError("expected a date as YYYY-MM-DD") from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python main.py", description="Emotional Balance backend: service and tools."
@@ -698,6 +775,33 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rotate.add_argument("--batch-size", type=int, default=500)
     rotate.set_defaults(handler=cmd_rotate_keys)
+    export = sub.add_parser(
+        "export-leads", help="stream leads to a CSV file (UTF-8 with BOM, formula-safe)"
+    )
+    export.add_argument("--output", required=True, metavar="FILE")
+    export.add_argument(
+        "--include-contacts",
+        action="store_true",
+        help="decrypt contacts into the file (needs --by; writes a contact_access_log row)",
+    )
+    export.add_argument("--by", metavar="USERNAME", help="the manager or admin responsible")
+    export.add_argument("--date-from", type=_iso_date, default=None, metavar="YYYY-MM-DD")
+    export.add_argument("--date-to", type=_iso_date, default=None, metavar="YYYY-MM-DD")
+    export.add_argument("--status", choices=["new", "in_progress", "converted", "lost"])
+    export.add_argument(
+        "--reason",
+        default="reporting",
+        choices=[
+            "call_back_client",
+            "offer_slot",
+            "confirm_booking",
+            "data_subject_request",
+            "marketing_campaign",
+            "reporting",
+        ],
+    )
+    export.add_argument("--page-size", type=int, default=2000)
+    export.set_defaults(handler=cmd_export_leads)
     sub.add_parser("check", help="show the configuration (secrets masked)").set_defaults(
         handler=cmd_check
     )

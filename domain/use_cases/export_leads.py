@@ -59,7 +59,9 @@ def moscow_text(moment: datetime | None) -> str:
 
 @dataclass(frozen=True, slots=True)
 class ExportLeadsCommand:
-    staff_user_id: int
+    # ``None``: the server's own console (``main.py export-leads`` without ``--by``), which
+    # may export only without contacts.
+    staff_user_id: int | None
     include_contacts: bool = False
     date_from: date | None = None
     date_to: date | None = None
@@ -100,7 +102,12 @@ class LeadExport:
 
     async def chunks(self) -> AsyncIterator[bytes]:
         """The file page by page: memory stays bounded by one page whatever the lead count."""
-        yield (UTF8_BOM + csv_text([self.header()])).encode("utf-8")
+        async for chunk, _ in self.chunks_with_counts():
+            yield chunk
+
+    async def chunks_with_counts(self) -> AsyncIterator[tuple[bytes, int]]:
+        """Like :meth:`chunks`, with the number of leads in each chunk (for progress bars)."""
+        yield (UTF8_BOM + csv_text([self.header()])).encode("utf-8"), 0
         after: tuple[datetime, UUID] | None = None
         while True:
             page = await self._source.page(
@@ -111,7 +118,7 @@ class LeadExport:
             )
             if not page:
                 return
-            yield csv_text(self._cells(row) for row in page).encode("utf-8")
+            yield csv_text(self._cells(row) for row in page).encode("utf-8"), len(page)
             last = page[-1]
             after = (last.first_activity_at, last.lead_id)
             if len(page) < self._page_size:
@@ -122,7 +129,7 @@ class ExportLeadsUseCase:
     """Prepares a lead export for a manager or an admin.
 
     - Managers and admins only (``role_required``); operators and accounts without a role
-      export nothing.
+      export nothing. The server console (no staff member) exports only without contacts.
     - Filters: first activity between ``date_from`` and ``date_to`` (Moscow calendar days,
       both inclusive; ``invalid_export_range`` when reversed) and the lead status. Leads that
       appear after the export starts are not in it, so the counted rows are the rows written.
@@ -149,9 +156,14 @@ class ExportLeadsUseCase:
         self._source = source
 
     async def execute(self, command: ExportLeadsCommand) -> LeadExport:
-        member = await require_staff(self._staff, command.staff_user_id)
-        if not member.may_export_leads():
-            raise RoleRequired()
+        if command.staff_user_id is None:
+            if command.include_contacts:
+                raise RoleRequired()  # contacts leave only with a named, audited staff member
+            member = None
+        else:
+            member = await require_staff(self._staff, command.staff_user_id)
+            if not member.may_export_leads():
+                raise RoleRequired()
         if command.date_from and command.date_to and command.date_from > command.date_to:
             raise InvalidExportRange()
         now = self._clock.now()
@@ -167,7 +179,7 @@ class ExportLeadsUseCase:
         if command.max_rows is not None and count > command.max_rows:
             raise ExportTooLarge()
         export_id = uuid4()
-        if command.include_contacts:
+        if command.include_contacts and member is not None:
             async with self._uow() as uow:
                 await uow.contact_access_log.add(
                     ContactAccessEntry(
