@@ -220,7 +220,12 @@ class YooKassaSandbox:
 
     # ASGI ------------------------------------------------------------------------------
 
-    async def app(self, scope: Scope, receive: Receive, send: Send) -> None:
+    @property
+    def app(self) -> YooKassaSandbox:
+        """The ASGI application (the sandbox object itself)."""
+        return self
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
             while True:
                 message = await receive()
