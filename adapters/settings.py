@@ -9,6 +9,7 @@ malformed, and names the variable in one line.
 from __future__ import annotations
 
 import contextlib
+import hmac
 import ipaddress
 import json
 import os
@@ -286,6 +287,23 @@ def _dev_keys(var_dir: Path) -> dict[str, str]:
     return published
 
 
+def _refuse_development_keys(path: Path, keys: list[bytes], index_key: bytes) -> None:
+    """Production never runs on the keys a development start left under ``var/``."""
+    try:
+        dev = _read_dev_keys(path)
+        if dev is None:
+            return
+        dev_keys = set(parse_fernet_keys(dev["CONTACT_ENCRYPTION_KEYS"]))
+        dev_index = parse_blind_index_key(dev["BLIND_INDEX_KEY"])
+    except (ConfigurationError, EncryptionKeyError):
+        return  # not a usable key file, so not a key we could be reusing
+    hint = f"(from {path}): generate real keys with `python main.py generate-keys`"
+    if dev_keys & set(keys):
+        raise ConfigurationError(f"CONTACT_ENCRYPTION_KEYS holds a development key {hint}")
+    if hmac.compare_digest(dev_index, index_key):
+        raise ConfigurationError(f"BLIND_INDEX_KEY is the development key {hint}")
+
+
 def resolve_database_url(
     environ: Mapping[str, str] | None = None, *, var_dir: Path | None = None
 ) -> str:
@@ -334,6 +352,8 @@ def load_settings(
         index_key = parse_blind_index_key(required("BLIND_INDEX_KEY", raw_index))
     except EncryptionKeyError as exc:
         raise ConfigurationError(str(exc)) from exc
+    if production:
+        _refuse_development_keys(var / "dev-keys.json", keys, index_key)
 
     bind_port = env.get("PORT") or "8000"
     yookassa_api_url = env.get("YOOKASSA_API_URL")

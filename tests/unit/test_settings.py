@@ -235,3 +235,19 @@ def test_a_damaged_development_key_file_is_named_not_silently_replaced(tmp_path:
 def test_development_accepts_an_explicit_postgres_url(tmp_path: Path) -> None:
     settings = load_settings({"DATABASE_URL": "postgresql://u@127.0.0.1/x"}, var_dir=tmp_path)
     assert settings.database_is_postgres
+
+
+def test_production_refuses_the_keys_a_development_start_generated(tmp_path: Path) -> None:
+    load_settings({}, var_dir=tmp_path)
+    dev = json.loads((tmp_path / "dev-keys.json").read_text(encoding="utf-8"))
+
+    with pytest.raises(
+        ConfigurationError, match=r"^CONTACT_ENCRYPTION_KEYS holds a development key"
+    ):
+        load_settings(
+            production(CONTACT_ENCRYPTION_KEYS=f"{FERNET_NEW},{dev['CONTACT_ENCRYPTION_KEYS']}"),
+            var_dir=tmp_path,
+        )
+    with pytest.raises(ConfigurationError, match=r"^BLIND_INDEX_KEY is the development key"):
+        load_settings(production(BLIND_INDEX_KEY=dev["BLIND_INDEX_KEY"]), var_dir=tmp_path)
+    assert load_settings(PRODUCTION, var_dir=tmp_path).is_production
