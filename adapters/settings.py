@@ -219,6 +219,13 @@ def _parse_int(name: str, raw: str | None, default: int, minimum: int, maximum: 
     return value
 
 
+def _parse_log_level(raw: str | None) -> str:
+    level = (raw or "INFO").upper()
+    if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+        raise ConfigurationError("LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
+    return level
+
+
 def _check_url(name: str, url: str, schemes: tuple[str, ...], *, require_host: bool = True) -> str:
     parts = urlsplit(url)
     if parts.scheme not in schemes:
@@ -462,7 +469,7 @@ def load_settings(
         redis_url=Secret(redis_url) if redis_url else None,
         tracking_sink_url=tracking_sink,
         hold_minutes=_parse_int("HOLD_MINUTES", env.get("HOLD_MINUTES"), 30, 5, 24 * 60),
-        log_level=(env.get("LOG_LEVEL") or "INFO").upper(),
+        log_level=_parse_log_level(env.get("LOG_LEVEL")),
         var_dir=var,
     )
     if production and settings.uses_yookassa_sandbox:

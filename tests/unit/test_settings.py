@@ -169,6 +169,8 @@ REFUSALS = [
     ({"REDIS_URL": "http://redis"}, "REDIS_URL"),
     ({"TRACKING_SINK_URL": "http://sink.example"}, "TRACKING_SINK_URL"),
     ({"APP_ENV": "staging"}, "APP_ENV"),
+    ({"LOG_LEVEL": "verbose"}, "LOG_LEVEL"),
+    ({"HOLD_MINUTES": "1"}, "HOLD_MINUTES"),
 ]
 
 
