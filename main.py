@@ -31,7 +31,7 @@ from adapters.telegram_links import TelegramConciergeLinks
 from domain.contacts import ContactNormaliser
 from domain.crm_ports import Mailer
 from domain.models import StaffRole
-from domain.payment_ports import NoPaymentEventHook, PaymentEventHook
+from domain.payment_ports import PaymentEventHook
 from domain.ports import Clock, UnitOfWorkFactory
 from domain.staff_ports import StaffDirectory
 from domain.use_cases.change_waitlist_status import ChangeWaitlistStatusUseCase
@@ -209,7 +209,9 @@ def build_payment_event_hook(uow: UnitOfWorkFactory, clock: Clock) -> PaymentEve
     """THE hook point for reacting to payment events (succeeded, canceled, waiting for
     capture, refunded) inside the transaction that records them: the CRM's lead timeline
     plugs in here by returning its own ``PaymentEventHook``."""
-    return NoPaymentEventHook()
+    from domain.use_cases.record_lead_payment_event import RecordLeadPaymentEventUseCase
+
+    return RecordLeadPaymentEventUseCase()
 
 
 def build_payments(

@@ -208,6 +208,7 @@ class LeadTimelineEventType(enum.StrEnum):
     WAITLIST_STATUS_CHANGED = "waitlist_status_changed"
     PAYMENT_SUCCEEDED = "payment_succeeded"
     PAYMENT_CANCELED = "payment_canceled"
+    PAYMENT_REFUNDED = "payment_refunded"
 
 
 @dataclass(frozen=True, slots=True)
