@@ -145,25 +145,29 @@ class PiccoloWaitlistRepository:
 class PiccoloLeadRepository:
     async def touch_or_add(self, lead: Lead, now: datetime) -> Lead:
         contact = lead.contact
-        # Insert-or-nothing, then a locking UPDATE: two first submissions of one contact
-        # never make two leads, and later steps of concurrent submissions run one at a time.
-        await LeadTable.insert(
-            LeadTable(
-                id=lead.id,
-                contact_method=contact.method.value,
-                contact_encrypted=contact.ciphertext,
-                contact_index=contact.blind_index,
-                source=lead.source.value,
-                status=lead.status.value,
-                first_activity_at=lead.first_activity_at,
-                last_activity_at=lead.last_activity_at,
-                created_at=now,
-                updated_at=now,
-            )
-        ).on_conflict(target=LeadTable.contact_index, action="DO NOTHING")
+        # One upsert: a first submission inserts, a repeat only moves ``last_activity_at``.
+        # Either way the lead's row stays locked until commit, so concurrent submissions of
+        # one contact run their remaining steps one after the other.
         rows = (
-            await LeadTable.update({LeadTable.last_activity_at: now, LeadTable.updated_at: now})
-            .where(LeadTable.contact_index == contact.blind_index)
+            await LeadTable.insert(
+                LeadTable(
+                    id=lead.id,
+                    contact_method=contact.method.value,
+                    contact_encrypted=contact.ciphertext,
+                    contact_index=contact.blind_index,
+                    source=lead.source.value,
+                    status=lead.status.value,
+                    first_activity_at=lead.first_activity_at,
+                    last_activity_at=lead.last_activity_at,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+            .on_conflict(
+                target=LeadTable.contact_index,
+                action="DO UPDATE",
+                values=[LeadTable.last_activity_at, LeadTable.updated_at],
+            )
             .returning(*LeadTable.all_columns())
         )
         return lead_from_row(rows[0])
