@@ -11,6 +11,12 @@ from types import TracebackType
 from typing import Protocol, Self
 from uuid import UUID
 
+from domain.crm_ports import (
+    EmailOutbox,
+    LeadRepository,
+    LeadTimelineRepository,
+    WaitlistRepository,
+)
 from domain.models import (
     Appointment,
     AppointmentStatus,
@@ -19,14 +25,8 @@ from domain.models import (
     Slot,
     TrackingEvent,
 )
-from domain.crm_ports import (
-    EmailOutbox,
-    LeadRepository,
-    LeadTimelineRepository,
-    WaitlistRepository,
-)
-from domain.staff_ports import ContactAccessLogRepository, StaffQueueRepository
 from domain.payment_ports import IdempotencyKeyRepository, PaymentRepository
+from domain.staff_ports import ContactAccessLogRepository, StaffQueueRepository
 
 
 class Clock(Protocol):
