@@ -105,6 +105,8 @@ class YooKassaSandbox:
         self._keys: dict[str, tuple[str, str]] = {}  # key -> (canonical body, payment id)
         self._faults: deque[Fault] = deque()
         self.create_requests = 0
+        # Every API answer waits this long (benchmarks: a provider that takes its time).
+        self.latency = 0.0
         self.notifications: list[tuple[str, int]] = []
 
     # Test controls ---------------------------------------------------------------------
@@ -275,6 +277,8 @@ class YooKassaSandbox:
             )
             return
         tail = path.split("/v3/", 1)[1].rstrip("/")
+        if self.latency:
+            await asyncio.sleep(self.latency)
         with self._lock:
             fault = self._faults.popleft() if self._faults else None
         if fault is not None and fault.kind == "slow":

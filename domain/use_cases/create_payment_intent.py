@@ -18,6 +18,7 @@ from domain.errors import (
     InvalidIdempotencyKey,
     LivePaymentExists,
     ProviderRejected,
+    ProviderUnavailable,
     ServiceNotFound,
 )
 from domain.models import Appointment, Money, Service
@@ -160,23 +161,22 @@ class CreatePaymentIntentUseCase:
 
     async def execute(self, command: CreatePaymentIntentCommand) -> PaymentIntentResult:
         header_key = validate_idempotency_key(command.idempotency_key)
+        now = self._clock.now()
+        # One short transaction reads what the request means and claims its key.
         async with self._uow() as uow:
             appointment = await uow.appointments.get(command.appointment_id)
             if appointment is None:
                 raise AppointmentNotFound()
             service = await uow.services.get(appointment.service_id)
-        if service is None:
-            raise ServiceNotFound()
-        kind = self._resolve_kind(service, command.kind)
-        fingerprint = request_fingerprint(appointment.id, kind)
-        store_key = (
-            f"payments:key:{header_key}"
-            if header_key is not None
-            else f"payments:auto:{appointment.id}:{kind.value}"
-        )
-
-        now = self._clock.now()
-        async with self._uow() as uow:
+            if service is None:
+                raise ServiceNotFound()
+            kind = self._resolve_kind(service, command.kind)
+            fingerprint = request_fingerprint(appointment.id, kind)
+            store_key = (
+                f"payments:key:{header_key}"
+                if header_key is not None
+                else f"payments:auto:{appointment.id}:{kind.value}"
+            )
             holder = await uow.idempotency_keys.claim(
                 store_key,
                 fingerprint,
@@ -193,16 +193,12 @@ class CreatePaymentIntentUseCase:
             return PaymentIntentResult.from_json(holder.response_body)
 
         try:
-            result = await self._create(appointment.id, kind, fingerprint, service)
+            return await self._create(appointment.id, kind, fingerprint, service, store_key)
         except Exception:
             async with self._uow() as uow:
                 await uow.idempotency_keys.release(store_key)
                 await uow.commit()
             raise
-        async with self._uow() as uow:
-            await uow.idempotency_keys.complete(store_key, CREATED, result.to_json())
-            await uow.commit()
-        return result
 
     @staticmethod
     def _resolve_kind(service: Service, requested: PaymentKind | None) -> PaymentKind:
@@ -213,11 +209,20 @@ class CreatePaymentIntentUseCase:
         return requested
 
     async def _create(
-        self, appointment_id: UUID, kind: PaymentKind, fingerprint: str, service: Service
+        self,
+        appointment_id: UUID,
+        kind: PaymentKind,
+        fingerprint: str,
+        service: Service,
+        store_key: str,
     ) -> PaymentIntentResult:
         payment, appointment = await self._start_or_find(appointment_id, kind, fingerprint, service)
         if payment.status is not PaymentStatus.CREATING:
-            return PaymentIntentResult.of(payment)
+            result = PaymentIntentResult.of(payment)
+            async with self._uow() as uow:
+                await uow.idempotency_keys.complete(store_key, CREATED, result.to_json())
+                await uow.commit()
+            return result
 
         request = self._requests.build(payment, appointment, service)
         try:
@@ -227,20 +232,25 @@ class CreatePaymentIntentUseCase:
             raise
         # ProviderUnavailable propagates: the row stays ``creating`` for a retry or the worker.
 
+        # The result and the replayable answer are written in one transaction.
         for _ in range(3):
             now = self._clock.now()
             async with self._uow() as uow:
                 current = await uow.payments.get(payment.id)
                 if current is None:  # pragma: no cover - payments are never deleted
                     raise AppointmentNotFound()
-                if await apply_provider_state(uow, current, created, now, self._hook):
-                    await uow.commit()
-                    return PaymentIntentResult.of(current)
-                if current.provider_payment_id is not None:
-                    # Someone (a retry, the worker, a notification) recorded it already.
-                    return PaymentIntentResult.of(current)
+                applied = await apply_provider_state(uow, current, created, now, self._hook)
+                if not applied:
+                    # Someone (a retry, the worker, a notification) may have recorded it.
+                    current = await uow.payments.get(payment.id)
+                    if current is None or current.provider_payment_id is None:
+                        continue
+                result = PaymentIntentResult.of(current)
+                await uow.idempotency_keys.complete(store_key, CREATED, result.to_json())
+                await uow.commit()
+                return result
         logger.warning("payment %s: provider result not recorded after retries", payment.id)
-        return PaymentIntentResult.of(payment)
+        raise ProviderUnavailable()
 
     async def _start_or_find(
         self, appointment_id: UUID, kind: PaymentKind, fingerprint: str, service: Service
