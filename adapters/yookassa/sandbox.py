@@ -255,7 +255,10 @@ class YooKassaSandbox:
             await _send_json(send, 404, _error("not_found", "Not found"))
 
     def _base_url(self, scope: Scope, headers: dict[str, str], marker: str) -> str:
-        path: str = scope.get("root_path", "") + scope.get("path", "")
+        root: str = scope.get("root_path", "")
+        path: str = scope.get("path", "")
+        if not path.startswith(root):  # some servers keep the mount prefix in ``path``
+            path = root + path
         prefix = path.split(marker, 1)[0]
         host = headers.get("host", "127.0.0.1")
         return f"{scope.get('scheme', 'http')}://{host}{prefix}"

@@ -19,7 +19,7 @@ from adapters.yookassa.gateway import GatewayTimeouts
 from adapters.yookassa.sandbox import YooKassaSandbox
 from tables.core.tables import AppointmentTable, ServiceTable, SlotTable
 from tables.payments.tables import IdempotencyKeyTable, PaymentTable
-from tests.support.live_server import live_server
+from tests.support.live_server import free_port, live_server
 from tests.support.payment_world import (
     CLIENT_EMAIL,
     CLIENT_PHONE,
@@ -451,24 +451,40 @@ async def test_logs_carry_no_secrets_contacts_or_card_data(
 # Development sandbox wiring ----------------------------------------------------------------
 
 
-async def test_development_mounts_the_sandbox_at_the_port_we_serve(db: object) -> None:
-    settings = load_settings({**_dev_env(), "PORT": "8765"})
-    assert settings.yookassa_api_url == "http://127.0.0.1:8765/sandbox/v3"
+async def test_development_serves_the_sandbox_at_its_own_port_end_to_end(db: object) -> None:
+    """No credentials, no YooKassa: the app pays through the sandbox it serves itself."""
+    await seeded()
+    port = free_port()
+    settings = load_settings({**_dev_env(), "PORT": str(port)})
+    assert settings.yookassa_api_url == f"http://127.0.0.1:{port}/sandbox/v3"
     container = main.build_container(settings)
+    sandbox = container.payments.sandbox
+    assert sandbox is not None
+    assert sandbox.webhook_url == f"http://127.0.0.1:{port}/api/webhooks/yookassa"
+    world = payments_world("http://unused")
+    appointment_id = await world.hold()
+    world.close()
+    await main.close_database(db)  # the served app's event loop owns the engine meanwhile
     try:
-        assert container.payments.sandbox is not None
-        assert container.payments.sandbox.webhook_url == (
-            "http://127.0.0.1:8765/api/webhooks/yookassa"
-        )
-        app = main.build_app(container)
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1:8765"
-        ) as http:
-            unauthorised = await http.get("/sandbox/v3/payments/x")
-        assert unauthorised.status_code == 401
-        assert unauthorised.json()["code"] == "invalid_credentials"
+        with live_server(main.build_app(container), port=port) as server:
+            async with httpx.AsyncClient(base_url=server, timeout=60) as http:
+                unauthorised = await http.get("/sandbox/v3/payments/x")
+                created = await http.post(
+                    "/api/public/payments", json={"appointment_id": str(appointment_id)}
+                )
+                assert created.status_code == 201, created.text
+                url = created.json()["confirmation"]["confirmation_url"]
+                paid_response = await http.post(url + "/pay")
+                status = await http.get(f"/api/public/payments/{created.json()['payment_id']}")
     finally:
         container.payments.gateway.close()
+        await main.open_database(db)
+    assert unauthorised.status_code == 401
+    assert unauthorised.json()["code"] == "invalid_credentials"
+    assert url.startswith(f"http://127.0.0.1:{port}/sandbox/checkout/")
+    assert paid_response.status_code == 303
+    assert status.json()["status"] == "succeeded"
+    assert status.json()["appointment_status"] == "confirmed"
 
 
 def test_production_never_builds_the_sandbox() -> None:
