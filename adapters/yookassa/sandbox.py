@@ -108,6 +108,8 @@ class YooKassaSandbox:
         # Every API answer waits this long (benchmarks: a provider that takes its time).
         self.latency = 0.0
         self.notifications: list[tuple[str, int]] = []
+        # What each create carried as its 54-FZ receipt (tests check what the SDK sent).
+        self.receipts: dict[str, dict[str, Any]] = {}
 
     # Test controls ---------------------------------------------------------------------
 
@@ -364,6 +366,8 @@ class YooKassaSandbox:
                 body=payment, return_url=confirmation_in.get("return_url")
             )
             self._keys[key] = (canonical, payment_id)
+            if isinstance(request.get("receipt"), dict):
+                self.receipts[payment_id] = _clone(request["receipt"])
             return 200, _clone(payment)
 
     def _get(self, payment_id: str) -> tuple[int, dict[str, Any]]:

@@ -83,7 +83,7 @@ async def deposit_of_first_service() -> str:
 
 
 async def test_a_payment_is_created_with_the_backend_amount_and_a_redirect(
-    world: PaymentsWorld,
+    world: PaymentsWorld, sandbox: YooKassaSandbox
 ) -> None:
     appointment_id = await world.hold()
     async with client(world) as http:
@@ -106,6 +106,14 @@ async def test_a_payment_is_created_with_the_backend_amount_and_a_redirect(
     assert body["confirmation"]["type"] == "redirect"
     assert body["confirmation"]["confirmation_url"].startswith("http://127.0.0.1:")
     assert set(body["confirmation"]) == {"type", "confirmation_url"}
+    # The 54-FZ receipt got the client's email, decrypted in memory only.
+    stored = await PaymentTable.select().first()
+    assert stored is not None
+    receipt = sandbox.receipts[stored["provider_payment_id"]]
+    assert receipt["customer"] == {"email": CLIENT_EMAIL}
+    assert receipt["items"][0]["payment_mode"] == "partial_prepayment"
+    assert CLIENT_EMAIL not in repr(await PaymentTable.select())
+    assert CLIENT_EMAIL not in repr(await IdempotencyKeyTable.select())
 
 
 async def test_a_repeat_with_the_same_key_replays_the_same_status_and_body(

@@ -142,6 +142,14 @@ async def test_a_receipt_is_sent_with_one_service_item(
 ) -> None:
     created = await gateway.create_payment(a_request(receipt=True))
     assert created.status is PaymentStatus.PENDING
+    receipt = sandbox.receipts[created.provider_payment_id]
+    assert receipt["customer"] == {"email": "anna@example.com"}
+    [item] = receipt["items"]
+    assert item["payment_subject"] == "service"
+    assert item["payment_mode"] == "partial_prepayment"
+    assert item["vat_code"] == 1
+    assert item["amount"] == {"value": "1500.00", "currency": "RUB"}
+    assert float(item["quantity"]) == 1.0
 
 
 @pytest.mark.parametrize(
