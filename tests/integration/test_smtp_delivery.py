@@ -34,9 +34,9 @@ class Inbox:
     messages: list[tuple[str, list[str], bytes]] = field(default_factory=list)
     refuse: set[str] = field(default_factory=set)
 
-    async def handle_RCPT(
+    async def handle_RCPT(  # noqa: N802 - the name aiosmtpd calls
         self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: Any
-    ) -> str:  # noqa: N802
+    ) -> str:
         if address in self.refuse:
             return "550 5.1.1 mailbox unavailable"
         envelope.rcpt_tos.append(address)
