@@ -79,15 +79,17 @@ class SmtpMailer:
                 tls_context=self._tls_context,
             )
         except aiosmtplib.SMTPRecipientsRefused as exc:
+            # The address itself is refused: 5xx is final for this message, 4xx is not.
             if all(500 <= err.code < 600 for err in exc.recipients):
                 raise MailRejected() from None
             raise MailServerUnavailable() from None
-        except aiosmtplib.SMTPResponseException as exc:
-            # 5xx is final; 4xx (greylisting, mailbox busy) is worth another try.
+        except aiosmtplib.SMTPDataError as exc:
             if 500 <= exc.code < 600:
                 raise MailRejected() from None
             raise MailServerUnavailable() from None
         except (aiosmtplib.SMTPException, OSError, TimeoutError):
+            # Connection, TLS, login or sender trouble is about our set-up, not this message:
+            # it is retried with backoff until the configuration is fixed.
             raise MailServerUnavailable() from None
 
 

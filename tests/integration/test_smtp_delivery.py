@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import email
 import email.policy
+import ipaddress
+import ssl
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -164,3 +166,88 @@ async def test_a_server_outage_is_retried_later_and_then_delivered(
     ).where(EmailOutboxTable.id == row["id"])
     assert await sender(port).execute() == 1
     assert len(inbox.messages) == 1
+
+
+def self_signed(tmp_path: Any) -> tuple[ssl.SSLContext, ssl.SSLContext]:
+    """A server context with a fresh self-signed certificate and a client that trusts it."""
+    from datetime import UTC, datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=1))
+        .not_valid_after(now + timedelta(hours=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server.load_cert_chain(cert_file, key_file)
+    client = ssl.create_default_context(cafile=str(cert_file))
+    return server, client
+
+
+async def test_smtps_with_credentials_from_the_url(tmp_path: Any) -> None:
+    from aiosmtpd.smtp import AuthResult
+
+    inbox = Inbox()
+    logins: list[tuple[bytes, bytes]] = []
+
+    def authenticator(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> Any:
+        logins.append((data.login, data.password))
+        return AuthResult(success=data.login == b"mailer" and data.password == b"p@ss word")
+
+    server_tls, client_tls = self_signed(tmp_path)
+    port = free_port()
+    controller = Controller(
+        inbox,
+        hostname="127.0.0.1",
+        port=port,
+        ssl_context=server_tls,
+        authenticator=authenticator,
+        auth_required=True,
+        # aiosmtpd does not count implicit TLS as TLS for AUTH; the connection is TLS anyway
+        auth_require_tls=False,
+    )
+    controller.start()
+    try:
+        mailer = SmtpMailer(
+            f"smtps://mailer:p%40ss%20word@127.0.0.1:{port}",
+            SENDER,
+            timeout=5,
+            tls_context=client_tls,
+        )
+        assert "p@ss" not in repr(mailer)
+        await mailer.send(EmailMessage(to=ADDRESS, subject="s", text="t", html="<p>t</p>"))
+        wrong = SmtpMailer(
+            f"smtps://mailer:wrong@127.0.0.1:{port}", SENDER, timeout=2, tls_context=client_tls
+        )
+        # bad credentials are our configuration, not the message: retried, never dropped
+        with pytest.raises(MailServerUnavailable):
+            await wrong.send(EmailMessage(to=ADDRESS, subject="s", text="t", html="<p>t</p>"))
+    finally:
+        controller.stop()
+    assert [m[1] for m in inbox.messages] == [[ADDRESS]]
+    assert logins[0] == (b"mailer", b"p@ss word")
