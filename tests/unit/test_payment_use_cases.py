@@ -620,3 +620,41 @@ async def test_tracking_events_are_delivered_at_least_once_with_backoff_on_failu
     assert await deliver.execute() == 1
     assert await deliver.execute() == 0
     assert sink.batches == [[str(world.uow.store.tracking[0].id)]]
+
+
+async def test_a_hold_is_kept_while_its_payment_is_in_progress_then_settles_normally() -> None:
+    from domain.use_cases.expire_holds import ExpireHoldsUseCase
+
+    world = World()
+    await world.create.execute(world.command())
+    expire = ExpireHoldsUseCase(uow=world.uow, clock=world.clock)
+    world.clock.advance(timedelta(minutes=45))  # past the 30-minute hold, still paying
+
+    assert await expire.execute() == 0
+    assert world.appointment_status() is AppointmentStatus.PENDING_PAYMENT
+
+    provider_id = world.payments()[0].provider_payment_id or ""
+    world.gateway.settle(provider_id, PaymentStatus.SUCCEEDED)
+    await world.notify.execute(PaymentNotification("payment.succeeded", provider_id))
+    assert world.appointment_status() is AppointmentStatus.CONFIRMED
+    assert world.slot_status() is SlotStatus.BOOKED
+
+
+async def test_a_hold_whose_payment_never_settles_expires_after_the_grace() -> None:
+    from domain.use_cases.expire_holds import ExpireHoldsUseCase
+
+    world = World()
+    await world.create.execute(world.command())
+    expire = ExpireHoldsUseCase(uow=world.uow, clock=world.clock)
+    world.clock.advance(timedelta(hours=2, minutes=1))
+    assert await expire.execute() == 1
+    assert world.appointment_status() is AppointmentStatus.EXPIRED
+    assert world.slot_status() is SlotStatus.FREE
+
+
+async def test_a_hold_without_a_payment_expires_on_time() -> None:
+    from domain.use_cases.expire_holds import ExpireHoldsUseCase
+
+    world = World()
+    world.clock.advance(timedelta(minutes=31))
+    assert await ExpireHoldsUseCase(uow=world.uow, clock=world.clock).execute() == 1
