@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -28,6 +29,31 @@ from tables.crm.tables import (
 )
 from tables.database import as_utc, as_utc_or_none
 
+_INSERT_WAITLIST = (
+    "INSERT INTO waitlist_requests (id, service, lead, preferred_contact_method, "
+    "contact_encrypted, contact_index, preferred_time_window, status, assignee, created_at, "
+    "updated_at) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})"
+)
+_FIND_ACTIVE_WAITLIST = (
+    "SELECT * FROM waitlist_requests WHERE contact_index = {} AND service = {} "
+    "AND status IN ({}, {}, {}) ORDER BY created_at LIMIT 1"
+)
+_UPSERT_LEAD = (
+    "INSERT INTO leads (id, contact_method, contact_encrypted, contact_index, source, status, "
+    "first_activity_at, last_activity_at, created_at, updated_at) "
+    "VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}) "
+    "ON CONFLICT (contact_index) DO UPDATE SET last_activity_at = EXCLUDED.last_activity_at, "
+    "updated_at = EXCLUDED.updated_at RETURNING *"
+)
+_INSERT_TIMELINE = (
+    "INSERT INTO lead_timeline_events (id, lead, type, occurred_at, waitlist_request, "
+    "appointment, payment_id, staff_user, waitlist_status, outcome) "
+    "VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {})"
+)
+_INSERT_EMAIL = (
+    "INSERT INTO email_outbox (id, recipient_encrypted, template, params, status, attempts, "
+    "next_attempt_at, created_at) VALUES ({}, {}, {}, {}, {}, {}, {}, {})"
+)
 _ACTIVE = [
     s.value for s in (WaitlistStatus.NEW, WaitlistStatus.IN_PROGRESS, WaitlistStatus.CONTACTED)
 ]
@@ -83,8 +109,6 @@ def timeline_from_row(row: dict[str, Any]) -> LeadTimelineEvent:
 
 def _json(value: Any) -> dict[str, str]:
     if isinstance(value, str):
-        import json
-
         value = json.loads(value or "{}")
     return {str(k): str(v) for k, v in dict(value or {}).items()}
 
@@ -105,21 +129,22 @@ def email_from_row(row: dict[str, Any]) -> OutgoingEmail:
 
 
 class PiccoloWaitlistRepository:
+    # The submission path runs prepared SQL (same text, both databases): building Piccolo
+    # queries cost more CPU than the database work. Everything else uses the query builder.
     async def add(self, request: WaitlistRequest) -> None:
-        await WaitlistRequestTable.insert(
-            WaitlistRequestTable(
-                id=request.id,
-                service=request.service_id,
-                lead=request.lead_id,
-                preferred_contact_method=request.contact.method.value,
-                contact_encrypted=request.contact.ciphertext,
-                contact_index=request.contact.blind_index,
-                preferred_time_window=request.preferred_time_window.value,
-                status=request.status.value,
-                assignee=request.assignee_id,
-                created_at=request.created_at,
-                updated_at=request.updated_at,
-            )
+        await WaitlistRequestTable.raw(
+            _INSERT_WAITLIST,
+            request.id,
+            request.service_id,
+            request.lead_id,
+            request.contact.method.value,
+            request.contact.ciphertext,
+            request.contact.blind_index,
+            request.preferred_time_window.value,
+            request.status.value,
+            request.assignee_id,
+            request.created_at,
+            request.updated_at,
         )
 
     async def get(self, request_id: UUID) -> WaitlistRequest | None:
@@ -129,46 +154,30 @@ class PiccoloWaitlistRepository:
         return None if row is None else waitlist_from_row(row)
 
     async def find_active(self, contact_index: str, service_id: UUID) -> WaitlistRequest | None:
-        row = (
-            await WaitlistRequestTable.select()
-            .where(
-                (WaitlistRequestTable.contact_index == contact_index)
-                & (WaitlistRequestTable.service == service_id)
-                & WaitlistRequestTable.status.is_in(_ACTIVE)
-            )
-            .order_by(WaitlistRequestTable.created_at)
-            .first()
+        rows = await WaitlistRequestTable.raw(
+            _FIND_ACTIVE_WAITLIST, contact_index, service_id, *_ACTIVE
         )
-        return None if row is None else waitlist_from_row(row)
+        return waitlist_from_row(rows[0]) if rows else None
 
 
 class PiccoloLeadRepository:
     async def touch_or_add(self, lead: Lead, now: datetime) -> Lead:
-        contact = lead.contact
         # One upsert: a first submission inserts, a repeat only moves ``last_activity_at``.
         # Either way the lead's row stays locked until commit, so concurrent submissions of
         # one contact run their remaining steps one after the other.
-        rows = (
-            await LeadTable.insert(
-                LeadTable(
-                    id=lead.id,
-                    contact_method=contact.method.value,
-                    contact_encrypted=contact.ciphertext,
-                    contact_index=contact.blind_index,
-                    source=lead.source.value,
-                    status=lead.status.value,
-                    first_activity_at=lead.first_activity_at,
-                    last_activity_at=lead.last_activity_at,
-                    created_at=now,
-                    updated_at=now,
-                )
-            )
-            .on_conflict(
-                target=LeadTable.contact_index,
-                action="DO UPDATE",
-                values=[LeadTable.last_activity_at, LeadTable.updated_at],
-            )
-            .returning(*LeadTable.all_columns())
+        contact = lead.contact
+        rows = await LeadTable.raw(
+            _UPSERT_LEAD,
+            lead.id,
+            contact.method.value,
+            contact.ciphertext,
+            contact.blind_index,
+            lead.source.value,
+            lead.status.value,
+            lead.first_activity_at,
+            lead.last_activity_at,
+            now,
+            now,
         )
         return lead_from_row(rows[0])
 
@@ -193,19 +202,18 @@ class PiccoloLeadRepository:
 
 class PiccoloLeadTimelineRepository:
     async def add(self, event: LeadTimelineEvent) -> None:
-        await LeadTimelineEventTable.insert(
-            LeadTimelineEventTable(
-                id=event.id,
-                lead=event.lead_id,
-                type=event.type.value,
-                occurred_at=event.occurred_at,
-                waitlist_request=event.waitlist_request_id,
-                appointment=event.appointment_id,
-                payment_id=event.payment_id,
-                staff_user=event.staff_user_id,
-                waitlist_status=event.waitlist_status,
-                outcome=event.outcome,
-            )
+        await LeadTimelineEventTable.raw(
+            _INSERT_TIMELINE,
+            event.id,
+            event.lead_id,
+            event.type.value,
+            event.occurred_at,
+            event.waitlist_request_id,
+            event.appointment_id,
+            event.payment_id,
+            event.staff_user_id,
+            event.waitlist_status,
+            event.outcome,
         )
 
     async def list_for_lead(self, lead_id: UUID) -> Sequence[LeadTimelineEvent]:
@@ -228,17 +236,16 @@ class PiccoloLeadTimelineRepository:
 
 class PiccoloEmailOutbox:
     async def add(self, email: OutgoingEmail) -> None:
-        await EmailOutboxTable.insert(
-            EmailOutboxTable(
-                id=email.id,
-                recipient_encrypted=email.recipient_ciphertext,
-                template=email.template.value,
-                params=dict(email.params),
-                status=email.status.value,
-                attempts=email.attempts,
-                next_attempt_at=email.next_attempt_at,
-                created_at=email.created_at,
-            )
+        await EmailOutboxTable.raw(
+            _INSERT_EMAIL,
+            email.id,
+            email.recipient_ciphertext,
+            email.template.value,
+            json.dumps(dict(email.params)),
+            email.status.value,
+            email.attempts,
+            email.next_attempt_at,
+            email.created_at,
         )
 
     async def claim_due(
