@@ -171,22 +171,39 @@ class _OurPayment(Payment):  # type: ignore[misc]
         return params_object  # metadata carries our two ids and nothing else
 
 
+def _chain(exc: BaseException) -> list[BaseException]:
+    """``exc`` and every exception it was raised from or while handling (both links)."""
+    seen: list[BaseException] = []
+    pending = [exc]
+    while pending and len(seen) < 32:
+        current = pending.pop(0)
+        if any(current is known for known in seen):
+            continue
+        seen.append(current)
+        pending.extend(e for e in (current.__cause__, current.__context__) if e is not None)
+    return seen
+
+
 def _http_status_in_chain(exc: BaseException) -> tuple[int | None, requests.Response | None]:
-    seen: BaseException | None = exc
-    while seen is not None:
-        response = getattr(seen, "response", None)
+    for link in _chain(exc):
+        response = getattr(link, "response", None)
         if isinstance(response, requests.Response):
             return response.status_code, response
-        seen = seen.__context__ or seen.__cause__
     return None, None
 
 
+_TRANSPORT_ERRORS = (
+    requests.exceptions.ConnectionError,  # refused, reset, DNS; ConnectTimeout too
+    requests.exceptions.Timeout,
+    requests.exceptions.ChunkedEncodingError,  # the connection dropped mid-body
+    requests.exceptions.ContentDecodingError,
+)
+
+
 def _transport_error_in_chain(exc: BaseException) -> BaseException | None:
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, requests.RequestException) and getattr(seen, "response", None) is None:
-            return seen
-        seen = seen.__context__ or seen.__cause__
+    for link in _chain(exc):
+        if isinstance(link, _TRANSPORT_ERRORS):
+            return link
     return None
 
 

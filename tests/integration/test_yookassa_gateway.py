@@ -284,3 +284,44 @@ async def test_the_sdk_is_never_given_a_logger_and_logs_no_secrets(
     text = "\n".join(r.getMessage() for r in caplog.records) + caplog.text
     for forbidden in (SECRET, "anna@example.com", "555555", "4477", "Basic ", "Authorization"):
         assert forbidden not in text
+
+
+def _raised_while_handling(outer: Exception, inner: Exception) -> Exception:
+    """``outer`` raised while handling ``inner``, the way the SDK chains them."""
+    try:
+        try:
+            raise inner
+        except Exception:
+            raise outer from None
+    except Exception as caught:
+        return caught
+
+
+def _http_error(status: int) -> Exception:
+    import requests
+
+    response = requests.Response()
+    response.status_code = status
+    return requests.HTTPError(response=response)
+
+
+def test_the_sdk_traps_are_classified_through_the_exception_chain() -> None:
+    import json
+
+    import requests
+
+    from adapters.yookassa.gateway import _Rejected, _Retryable, classify
+
+    # The SDK reads ``e.response.status_code`` of a failed connection: AttributeError.
+    refused = _raised_while_handling(AttributeError("status_code"), requests.ConnectionError())
+    assert isinstance(classify(refused), _Retryable)
+    timeout = _raised_while_handling(AttributeError("status_code"), requests.ReadTimeout())
+    assert isinstance(classify(timeout), _Retryable)
+    # An HTML error page where JSON was expected: the status decides.
+    html_502 = _raised_while_handling(json.JSONDecodeError("x", "<html>", 0), _http_error(502))
+    assert isinstance(classify(html_502), _Retryable)
+    html_404 = _raised_while_handling(json.JSONDecodeError("x", "<html>", 0), _http_error(404))
+    assert isinstance(classify(html_404), _Rejected)
+    # A bug of ours is not a provider problem: it is raised as it is.
+    with pytest.raises(AttributeError):
+        classify(AttributeError("no such attribute"))
