@@ -14,7 +14,8 @@ serves two apps in their own uvicorn processes on loopback:
   decodes the same body and does a single ``INSERT``.
 
 Each gets the same closed-loop load (``--clients`` concurrent clients, a short warm-up, then
-``--seconds`` measured) and the script prints throughput, p50/p99 latency and the ratio
+``--seconds`` measured, split into ``--rounds`` alternating rounds so that a change in the
+machine's load affects both alike) and the script prints throughput, p50/p99 latency and the ratio
 waitlist/baseline throughput (target: at least 0.5). Rate limiting is off (0). The scratch
 database is dropped at the end.
 """
@@ -273,9 +274,10 @@ def report(results: list[Result], clients: int) -> None:
 
 def main_cli() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--warmup", type=float, default=2.0)
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--warmup", type=float, default=1.0)
     parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--rounds", type=int, default=4, help="alternating rounds per endpoint")
     parser.add_argument("--serve", choices=["waitlist", "baseline"], help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -316,22 +318,22 @@ def main_cli() -> int:
         async def run() -> list[Result]:
             await wait_up(f"http://127.0.0.1:{ports['waitlist']}/health")
             await wait_up(f"http://127.0.0.1:{ports['baseline']}/")
-            baseline = await load(
-                "baseline (one INSERT)",
-                f"http://127.0.0.1:{ports['baseline']}/baseline",
-                slug,
-                args.clients,
-                args.seconds,
-                args.warmup,
+            # Alternating rounds, so a change in the machine's load hits both alike.
+            baseline = Result("baseline (one INSERT)", 0, 0, 0.0, [])
+            waitlist = Result("waitlist (POST /api/public/waitlist)", 0, 0, 0.0, [])
+            targets = (
+                (baseline, f"http://127.0.0.1:{ports['baseline']}/baseline"),
+                (waitlist, f"http://127.0.0.1:{ports['waitlist']}/api/public/waitlist"),
             )
-            waitlist = await load(
-                "waitlist (POST /api/public/waitlist)",
-                f"http://127.0.0.1:{ports['waitlist']}/api/public/waitlist",
-                slug,
-                args.clients,
-                args.seconds,
-                args.warmup,
-            )
+            for _ in range(args.rounds):
+                for total, url in targets:
+                    part = await load(
+                        total.name, url, slug, args.clients, args.seconds / args.rounds, args.warmup
+                    )
+                    total.requests += part.requests
+                    total.errors += part.errors
+                    total.seconds += part.seconds
+                    total.latencies.extend(part.latencies)
             return [baseline, waitlist]
 
         results = asyncio.run(run())
