@@ -21,7 +21,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
 from admin.messages import staff_message
-from domain.crm import LeadStatus
+from domain.crm import CONTACT_METHOD_LABELS, LeadStatus
 from domain.errors import DomainError, Forbidden
 from domain.staff import AccessReason, QueueStatus, StatusOutcome
 from domain.use_cases.change_waitlist_status import (
@@ -161,6 +161,11 @@ async def _run(call: Callable[[], Awaitable[T]]) -> T:
         raise ValueError(staff_message(exc)) from None
 
 
+def codes(labels: dict[str, str]) -> str:
+    """The admin renders form choices as text fields, so the description lists the codes."""
+    return "; ".join(f"{code} — {label}" for code, label in labels.items())
+
+
 def build_forms(use_cases: StaffForms) -> list[FormConfig]:
     async def claim(request: Request, data: ClaimRequestForm) -> str:
         result = await _run(
@@ -196,7 +201,8 @@ def build_forms(use_cases: StaffForms) -> list[FormConfig]:
                 )
             )
         )
-        return f"Контакт ({contact.method.value}): {contact.value}. Просмотр записан в журнал."
+        method = CONTACT_METHOD_LABELS.get(contact.method, contact.method.value)
+        return f"Контакт ({method}): {contact.value}. Просмотр записан в журнал."
 
     async def export_leads(request: Request, data: ExportLeadsForm) -> FileResponse:
         export = await _run(
@@ -233,14 +239,19 @@ def build_forms(use_cases: StaffForms) -> list[FormConfig]:
             name=CHANGE_STATUS_FORM,
             pydantic_model=ChangeStatusForm,
             endpoint=change_status,
-            description="Записывает результат работы с заявкой.",
+            description="Записывает результат работы с заявкой. status: "
+            + codes(STATUS_LABELS)
+            + ". reason: "
+            + codes(OUTCOME_LABELS)
+            + ".",
             form_group=FORM_GROUP,
         ),
         FormConfig(
             name=REVEAL_CONTACT_FORM,
             pydantic_model=RevealContactForm,
             endpoint=reveal_contact,
-            description="Показывает контакт заявки; каждый просмотр записывается в журнал.",
+            description="Показывает контакт заявки; каждый просмотр записывается в журнал. "
+            "reason: " + codes(REASON_LABELS) + ".",
             form_group=FORM_GROUP,
         ),
         FormConfig(
@@ -248,7 +259,11 @@ def build_forms(use_cases: StaffForms) -> list[FormConfig]:
             pydantic_model=ExportLeadsForm,
             endpoint=export_leads,
             description="CSV для менеджеров и администраторов; выгрузка с контактами "
-            "записывается в журнал доступа.",
+            "записывается в журнал доступа. status: "
+            + codes(LEAD_STATUS_LABELS)
+            + ". reason: "
+            + codes(REASON_LABELS)
+            + ".",
             form_group="Лиды",
         ),
     ]
