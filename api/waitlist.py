@@ -7,6 +7,8 @@ from uuid import UUID
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import Example
 from litestar.params import Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
 
@@ -124,6 +126,38 @@ class TrackingEventAccepted(msgspec.Struct):
     status: str = "accepted"
 
 
+class ProblemDocument(msgspec.Struct):
+    """RFC 9457 problem details, as ``api/errors.py`` writes them."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str
+
+
+def _problem(description: str, code: str, status: int) -> ResponseSpec:
+    return ResponseSpec(
+        data_container=ProblemDocument,
+        description=description,
+        media_type="application/problem+json",
+        examples=[
+            Example(
+                value={
+                    "type": "https://emotional-balance.ru/problems/" + code.replace("_", "-"),
+                    "title": "Error",
+                    "status": status,
+                    "detail": "...",
+                    "code": code,
+                }
+            )
+        ],
+    )
+
+
+RATE_LIMITED = _problem("Too many requests from this IP; see `Retry-After`.", "rate_limited", 429)
+
+
 class NoSlotsController(Controller):
     path = "/api/public"
     tags = ["no slots"]
@@ -136,6 +170,7 @@ class NoSlotsController(Controller):
             "with their version id) and the Telegram concierge link with the START hint. "
             "404 for an unknown service."
         ),
+        responses={404: _problem("Unknown or inactive service.", "service_not_found", 404)},
     )
     async def no_slots_page(
         self, ports: Ports, service_slug: Annotated[SLUG, Parameter(query="service_slug")]
@@ -154,6 +189,19 @@ class NoSlotsController(Controller):
             "for the same service while a request is active answers **200** with that request "
             "(no duplicate). Rate limited per client IP (429 + `Retry-After`)."
         ),
+        responses={
+            200: ResponseSpec(
+                data_container=WaitlistResponse,
+                description="The same contact already has an active request for this service.",
+            ),
+            404: _problem("Unknown or inactive service.", "service_not_found", 404),
+            422: _problem(
+                "`consent_required`, `invalid_contact` or `validation_failed`.",
+                "consent_required",
+                422,
+            ),
+            429: RATE_LIMITED,
+        },
     )
     async def create_waitlist_request(
         self,
@@ -191,6 +239,10 @@ class NoSlotsController(Controller):
             "accepted; anything else, or a value that looks like a contact, is 422 "
             "`invalid_tracking_event`."
         ),
+        responses={
+            422: _problem("Not in the tracking plan.", "invalid_tracking_event", 422),
+            429: RATE_LIMITED,
+        },
     )
     async def record_event(self, ports: Ports, data: TrackingEventRequest) -> TrackingEventAccepted:
         event_id = await no_slots(ports).record_frontend_event.execute(
