@@ -125,6 +125,10 @@ async def test_a_visitor_joins_the_waitlist_and_every_event_is_tracked(
     assert response is not None and response.status == 200
     assert await page.get_attribute("html", "lang") == "ru"
 
+    # phone-sized: nothing wider than the 390 px screen, and nothing loaded from outside
+    assert await page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert page.blocked == []  # type: ignore[attr-defined]
+
     [shown] = await eventually(lambda: events_named("show_no_slots"))
     assert shown["properties"] == {"service_slug": slug}
     assert shown["source"] == "frontend"
@@ -138,7 +142,8 @@ async def test_a_visitor_joins_the_waitlist_and_every_event_is_tracked(
     [click] = await eventually(lambda: events_named("cta_tg_click"))
     assert click["properties"]["tg_flow"] == "concierge"
     assert click["properties"]["service_slug"] == slug
-    assert any(u.startswith("https://t.me/") for u in page.blocked)  # type: ignore[attr-defined]
+    blocked = page.blocked  # type: ignore[attr-defined]
+    assert blocked and all(u.startswith("https://t.me/") for u in blocked)
 
     # accessible labels: every control is found by its label
     await page.get_by_label("Электронная почта").first.check()
