@@ -235,8 +235,9 @@ class PiccoloLeadExportSource:
         where = self._where(filters)
         if after is not None:
             moment, lead_id = _utc(after[0]), after[1]
-            where &= (LeadTable.first_activity_at > moment) | (
-                (LeadTable.first_activity_at == moment) & (LeadTable.id > lead_id)
+            # The ``>=`` alone is what an index on ``first_activity_at`` can seek to.
+            where &= (LeadTable.first_activity_at >= moment) & (
+                (LeadTable.first_activity_at > moment) | (LeadTable.id > lead_id)
             )
         rows = (
             await LeadTable.select(*columns)

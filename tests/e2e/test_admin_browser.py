@@ -11,6 +11,7 @@ import anyio
 import pytest
 from playwright.async_api import Page, async_playwright
 
+import main
 from tables.crm.tables import LeadTimelineEventTable, WaitlistRequestTable
 from tables.staff.tables import ContactAccessLogTable
 from tests.support.admin_world import PASSWORD, make_world
@@ -75,6 +76,7 @@ async def submit(page: Page) -> str:
 async def test_operator_logs_in_claims_reveals_and_changes_status(db: object) -> None:
     world = await make_world()
     request_id = await world.add_request(PHONE)
+    await main.close_database(db)  # the server opens its own pool in its own event loop
 
     async with served(world.app) as base, browser_page() as page:
         await page.goto(f"{base}/admin/")
