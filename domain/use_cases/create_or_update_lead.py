@@ -25,11 +25,18 @@ class CreateOrUpdateLeadCommand:
     source: LeadSource
 
 
+@dataclass(frozen=True, slots=True)
+class LeadResult:
+    lead: Lead
+    created: bool
+
+
 class CreateOrUpdateLeadUseCase:
     """Finds or creates the lead of a contact.
 
     - Leads are deduplicated by the blind index of the normalised contact: one lead per
       contact, whatever format it was typed in.
+    - The result says whether the lead was created by this call.
     - A new lead starts ``new`` with the given source; first and last activity are now.
     - A known lead keeps its status, source and first activity; its last activity is now.
     - The contact is stored only encrypted.
@@ -42,19 +49,21 @@ class CreateOrUpdateLeadUseCase:
         self._clock = clock
         self._encryptor = encryptor
 
-    async def execute(self, command: CreateOrUpdateLeadCommand) -> Lead:
+    async def execute(self, command: CreateOrUpdateLeadCommand) -> LeadResult:
         now = self._clock.now()
         async with self._uow() as uow:
-            lead = await self.apply(uow, command, now)
+            result = await self.apply(uow, command, now)
             await uow.commit()
-        return lead
+        return result
 
     async def apply(
         self, uow: UnitOfWork, command: CreateOrUpdateLeadCommand, now: datetime
-    ) -> Lead:
+    ) -> LeadResult:
         candidate = Lead.first_seen(
             contact=encrypt_contact(self._encryptor, command.contact),
             source=command.source,
             now=now,
         )
-        return await uow.leads.touch_or_add(candidate, now)
+        lead = await uow.leads.touch_or_add(candidate, now)
+        # The candidate's fresh id comes back only when this call inserted the row.
+        return LeadResult(lead=lead, created=lead.id == candidate.id)

@@ -122,10 +122,18 @@ class CreateWaitlistRequestUseCase:
             service = await uow.services.get_active_by_slug(command.service_slug)
             if service is None:
                 raise ServiceNotFound()
-            lead = await self._leads.apply(
+            upserted = await self._leads.apply(
                 uow, CreateOrUpdateLeadCommand(contact=contact, source=LeadSource.WAITLIST), now
             )
-            existing = await uow.waitlist.find_active(encrypted.blind_index, service.id)
+            lead = upserted.lead
+            # Every request upserts the lead of its contact first, so a lead this call just
+            # created cannot have a request yet; a known lead's row is now locked by us, so
+            # the lookup sees any request a concurrent submission committed.
+            existing = (
+                None
+                if upserted.created
+                else await uow.waitlist.find_active(encrypted.blind_index, service.id)
+            )
             if existing is not None:
                 await uow.commit()
                 return WaitlistRequestResult(existing.id, existing.status, created=False)

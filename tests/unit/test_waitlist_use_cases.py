@@ -256,7 +256,8 @@ async def test_the_lead_use_case_deduplicates_by_blind_index() -> None:
             contacts.normalise(ContactMethod.EMAIL, " a@B.RU"), LeadSource.BOOKING
         )
     )
-    assert a.id == b.id and b.source is LeadSource.WAITLIST
+    assert a.created and not b.created
+    assert a.lead.id == b.lead.id and b.lead.source is LeadSource.WAITLIST
     assert len(flow.store.leads) == 1
 
 
