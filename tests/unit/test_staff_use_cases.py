@@ -13,8 +13,8 @@ from domain.crm import EncryptedContact
 from domain.errors import (
     InvalidExportRange,
     InvalidStatusTransition,
-    NoWaitlistRequestToClaim,
     NotAssignedToYou,
+    NoWaitlistRequestToClaim,
     OutcomeNotAllowed,
     RoleRequired,
     WaitlistRequestAlreadyClaimed,
