@@ -173,3 +173,17 @@ async def test_export_with_contacts_decrypts_escapes_and_audits_once(db: object)
     assert log == [
         {"action": "export_with_contacts", "row_count": 5, "export_id": export.export_id}
     ]
+
+
+@pytest.mark.postgres
+async def test_postgres_refuses_to_update_or_delete_the_contact_access_log(db: object) -> None:
+    world = await make_world()
+    await add_leads(world, 1, datetime(2026, 11, 10, 12, 0, tzinfo=UTC))
+    await world.container.staff.export_leads.execute(
+        ExportLeadsCommand(staff_user_id=world.users["admin"], include_contacts=True)
+    )
+    with pytest.raises(Exception, match="append-only"):
+        await ContactAccessLogTable.update({ContactAccessLogTable.row_count: 0}, force=True)
+    with pytest.raises(Exception, match="append-only"):
+        await ContactAccessLogTable.delete(force=True)
+    assert await ContactAccessLogTable.select(ContactAccessLogTable.row_count) == [{"row_count": 1}]
