@@ -15,7 +15,7 @@ from typing import Annotated
 from uuid import UUID
 
 from litestar import Controller, MediaType, Response, get
-from litestar.params import Parameter
+from litestar.params import QueryParameter
 from litestar.static_files import create_static_files_router
 from litestar.types import ControllerRouterHandler
 
@@ -97,7 +97,7 @@ class ReferencePagesController(Controller):
     async def no_slots(
         self,
         ports: Ports,
-        service: Annotated[str | None, Parameter(query="service", max_length=200)] = None,
+        service: Annotated[str | None, QueryParameter(name="service", max_length=200)] = None,
     ) -> Response[str]:
         if not service:
             return not_found_page(
@@ -114,7 +114,7 @@ class ReferencePagesController(Controller):
     @get("/payment-return/", media_type=MediaType.HTML)
     async def payment_return(
         self,
-        payment_id: Annotated[str | None, Parameter(query="payment_id", max_length=64)] = None,
+        payment_id: Annotated[str | None, QueryParameter(name="payment_id", max_length=64)] = None,
     ) -> Response[str]:
         try:
             safe_id = str(UUID(payment_id)) if payment_id else ""

@@ -9,7 +9,7 @@ import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import Example
-from litestar.params import Parameter
+from litestar.params import JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
 
 from api.client_ip import client_ip
@@ -18,8 +18,6 @@ from domain.models import ConsentEvidence
 from domain.use_cases.create_waitlist_request import CreateWaitlistRequestCommand
 from domain.use_cases.get_no_slots_page import GetNoSlotsPageCommand, NoSlotsPage
 from domain.use_cases.record_frontend_event import RecordFrontendEventCommand
-
-SLUG = Annotated[str, Parameter(max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$")]
 
 
 class ServiceSummary(msgspec.Struct):
@@ -173,7 +171,11 @@ class NoSlotsController(Controller):
         responses={404: _problem("Unknown or inactive service.", "service_not_found", 404)},
     )
     async def no_slots_page(
-        self, ports: Ports, service_slug: Annotated[SLUG, Parameter(query="service_slug")]
+        self,
+        ports: Ports,
+        service_slug: Annotated[
+            str, QueryParameter(name="service_slug", max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$")
+        ],
     ) -> NoSlotsPageResponse:
         page = await no_slots(ports).get_no_slots_page.execute(GetNoSlotsPageCommand(service_slug))
         return NoSlotsPageResponse.of(page)
@@ -208,7 +210,7 @@ class NoSlotsController(Controller):
         ports: Ports,
         api_config: Config,
         request: Request[Any, Any, Any],
-        data: CreateWaitlistRequest,
+        data: JSONBody[CreateWaitlistRequest],
     ) -> Response[WaitlistResponse]:
         result = await no_slots(ports).create_waitlist_request.execute(
             CreateWaitlistRequestCommand(
@@ -244,7 +246,9 @@ class NoSlotsController(Controller):
             429: RATE_LIMITED,
         },
     )
-    async def record_event(self, ports: Ports, data: TrackingEventRequest) -> TrackingEventAccepted:
+    async def record_event(
+        self, ports: Ports, data: JSONBody[TrackingEventRequest]
+    ) -> TrackingEventAccepted:
         event_id = await no_slots(ports).record_frontend_event.execute(
             RecordFrontendEventCommand(name=data.name, properties=data.properties)
         )
