@@ -18,6 +18,7 @@ from piccolo_api.crud.endpoints import OrderBy
 from piccolo_api.crud.hooks import Hook, HookType
 from piccolo_api.rate_limiting.middleware import InMemoryLimitProvider
 from piccolo_api.session_auth.tables import SessionsBase
+from starlette.exceptions import HTTPException
 
 from admin.forms import EXPORT_LEADS_FORM, StaffForms, build_forms
 from admin.gate import RoleGate
@@ -143,7 +144,7 @@ TABLE_RULES: tuple[TableRule, ...] = (
 
 def _valid_role(value: Any) -> None:
     if value not in {role.value for role in StaffRole}:
-        raise ValueError("role must be operator, manager or admin")
+        raise HTTPException(status_code=422, detail="Роль: operator, manager или admin.")
 
 
 async def _check_role_on_save(row: StaffRoleTable) -> StaffRoleTable:

@@ -381,3 +381,33 @@ async def test_production_admin_sets_secure_session_cookies(db: object) -> None:
     cookie = response.headers["set-cookie"]
     assert "Secure" in cookie
     assert "HttpOnly" in cookie
+
+
+async def test_admins_edit_services_and_roles_but_only_with_real_roles(world: AdminWorld) -> None:
+    from tables.core.tables import ServiceTable
+    from tables.staff.tables import StaffRoleTable
+
+    service = f"/admin/api/tables/services/{world.service_id}/"
+    role_row = await StaffRoleTable.select(StaffRoleTable.id).where(
+        StaffRoleTable.user == world.users["operator"]
+    )
+    role_path = f"/admin/api/tables/staff_roles/{role_row[0]['id']}/"
+    async with logged_in(world, "manager") as client:
+        refused = await client.patch(service, json={"title": "Другое"}, headers=csrf(client))
+    async with logged_in(world, "admin") as client:
+        renamed = await client.patch(
+            service, json={"title": "Семейная консультация"}, headers=csrf(client)
+        )
+        bogus = await client.patch(role_path, json={"role": "root"}, headers=csrf(client))
+        promoted = await client.patch(role_path, json={"role": "manager"}, headers=csrf(client))
+
+    assert refused.status_code == 405
+    assert renamed.status_code == 200, renamed.text
+    assert bogus.status_code == 422, bogus.text
+    assert promoted.status_code == 200, promoted.text
+    title = await ServiceTable.select(ServiceTable.title).where(ServiceTable.id == world.service_id)
+    assert title == [{"title": "Семейная консультация"}]
+    roles = await StaffRoleTable.select(StaffRoleTable.role).where(
+        StaffRoleTable.user == world.users["operator"]
+    )
+    assert roles == [{"role": "manager"}]
