@@ -16,7 +16,7 @@ from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
 from piccolo_admin.endpoints import FileResponse, FormConfig
-from pydantic import BaseModel, Field, WithJsonSchema
+from pydantic import BaseModel, Field, WithJsonSchema, field_validator
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
@@ -83,10 +83,10 @@ def choice(enum: type[E], labels: dict[str, str], title: str, *, nullable: bool 
         for member in enum
         if member.value in labels
     }
+    values = {"type": "string", "enum": [c["value"] for c in choices.values()]}
     schema: dict[str, Any] = {
-        "type": "string",
+        **({"anyOf": [values, {"type": "null"}]} if nullable else values),
         "title": title,
-        "enum": [c["value"] for c in choices.values()],
         "extra": {"choices": choices, "nullable": nullable},
     }
     return Annotated[enum | None if nullable else enum, WithJsonSchema(schema)]  # type: ignore[valid-type]
@@ -131,6 +131,12 @@ class ExportLeadsForm(BaseModel):
         json_schema_extra=_extra(False),
     )
     reason: Reason = AccessReason.REPORTING  # type: ignore[valid-type]
+
+    @field_validator("status", "date_from", "date_to", mode="before")
+    @classmethod
+    def empty_is_none(cls, value: Any) -> Any:
+        """The admin's text inputs send ``""`` for an empty optional field."""
+        return None if value == "" else value
 
 
 @dataclass(frozen=True, slots=True)

@@ -411,3 +411,25 @@ async def test_admins_edit_services_and_roles_but_only_with_real_roles(world: Ad
         StaffRoleTable.user == world.users["operator"]
     )
     assert roles == [{"role": "manager"}]
+
+
+async def test_export_form_takes_empty_optional_fields_and_filters_by_status(
+    world: AdminWorld,
+) -> None:
+    await world.add_request(PHONE)
+    async with logged_in(world, "admin") as client:
+        everything = await post_form(
+            client,
+            EXPORT,
+            {"status": "", "date_from": "", "date_to": "", "include_contacts": False},
+        )
+        lost_only = await post_form(client, EXPORT, {"status": "lost"})
+        reversed_dates = await post_form(
+            client, EXPORT, {"date_from": "2026-11-20", "date_to": "2026-11-01"}
+        )
+    assert everything.status_code == 200, everything.text
+    assert len(everything.content.decode("utf-8-sig").strip().splitlines()) == 2
+    assert lost_only.status_code == 200
+    assert len(lost_only.content.decode("utf-8-sig").strip().splitlines()) == 1
+    assert reversed_dates.status_code == 422
+    assert "позже" in reversed_dates.json()["custom_form_error"]
