@@ -137,3 +137,43 @@ async def test_operator_logs_in_claims_reveals_and_changes_status(db: object) ->
         LeadTimelineEventTable.occurred_at
     )
     assert [e["type"] for e in events] == ["waitlist_claimed", "waitlist_status_changed"]
+
+
+async def log_in(page: Page, base: str, username: str) -> None:
+    await page.goto(f"{base}/admin/")
+    await page.fill("input[name=username]", username)
+    await page.fill("input[name=password]", PASSWORD)
+    await page.click("[data-uitest=login_button]")
+
+
+async def test_manager_downloads_the_lead_export_with_contacts(db: object, tmp_path: Any) -> None:
+    world = await make_world()
+    await world.add_request(PHONE)
+    await main.close_database(db)
+
+    async with served(world.app) as base, browser_page() as page:
+        await log_in(page, base, "manager")
+        await page.wait_for_selector("text=Выгрузить лиды")
+        slug = "выгрузить-лиды"
+        await page.get_by_role("link", name="Выгрузить лиды").first.click()
+        await page.wait_for_url(lambda url: slug in unquote(url))
+        await page.wait_for_selector("[data-uitest=submit_custom_form_button]")
+        await page.select_option("select[name=include_contacts]", "true")
+        await page.fill("input[name=reason]", "marketing_campaign")
+        async with page.expect_download() as download_info:
+            await page.click("[data-uitest=submit_custom_form_button]")
+        download = await download_info.value
+        target = tmp_path / "leads.csv"
+        await download.save_as(target)
+
+    data = await anyio.Path(target).read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf")
+    assert f"'{PHONE}".encode() in data
+    log = await ContactAccessLogTable.select(
+        ContactAccessLogTable.staff_user,
+        ContactAccessLogTable.action,
+        ContactAccessLogTable.row_count,
+    )
+    assert log == [
+        {"staff_user": world.users["manager"], "action": "export_with_contacts", "row_count": 1}
+    ]
