@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from uuid import UUID
 
+from domain.crm import LeadStatus
 from domain.errors import (
     InvalidStatusTransition,
     NotAssignedToYou,
@@ -47,7 +48,9 @@ class ChangeWaitlistStatusUseCase:
     - The outcome must fit the target status (``outcome_not_allowed``).
     - The change is a compare-and-set on the status it was read with: a concurrent change
       makes this one fail instead of overwriting it.
-    - A typed timeline event (no free text) is written in the same transaction.
+    - ``booked`` converts the request's lead (a lead is never marked lost here: the same
+      person may have other requests). A typed timeline event (no free text) is written in
+      the same transaction.
     """
 
     def __init__(self, *, uow: UnitOfWorkFactory, clock: Clock, staff: StaffDirectory) -> None:
@@ -72,6 +75,12 @@ class ChangeWaitlistStatusUseCase:
                 item.id, item.status, command.status, command.reason, now
             ):
                 raise InvalidStatusTransition()
+            if command.status is QueueStatus.BOOKED and item.lead_id is not None:
+                for expected in (LeadStatus.IN_PROGRESS, LeadStatus.NEW):
+                    if await uow.leads.set_status(
+                        item.lead_id, expected.value, LeadStatus.CONVERTED.value, now
+                    ):
+                        break
             await uow.staff_queue.record_timeline(
                 item,
                 target=command.status,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import UUID
 
+from domain.crm import LeadStatus
 from domain.errors import (
     NoWaitlistRequestToClaim,
     WaitlistRequestAlreadyClaimed,
@@ -36,7 +37,8 @@ class ClaimWaitlistRequestUseCase:
       (``waitlist_request_already_claimed``, ``waitlist_request_not_found``).
     - The claim is one conditional update: of concurrent claims exactly one gets a request,
       and two staff members never get the same one.
-    - A typed timeline event is written in the same transaction.
+    - The request's lead moves from ``new`` to ``in_progress``; a typed timeline event is
+      written in the same transaction.
     """
 
     def __init__(self, *, uow: UnitOfWorkFactory, clock: Clock, staff: StaffDirectory) -> None:
@@ -58,6 +60,11 @@ class ClaimWaitlistRequestUseCase:
                     if await uow.staff_queue.get(command.waitlist_request_id) is None:
                         raise WaitlistRequestNotFound()
                     raise WaitlistRequestAlreadyClaimed()
+            if item.lead_id is not None:
+                # A new lead is now being worked; a lead already further along stays as it is.
+                await uow.leads.set_status(
+                    item.lead_id, LeadStatus.NEW.value, LeadStatus.IN_PROGRESS.value, now
+                )
             await uow.staff_queue.record_timeline(
                 item,
                 target=QueueStatus.IN_PROGRESS,

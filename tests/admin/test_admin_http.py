@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from piccolo_api.session_auth.tables import SessionsBase
 
-from tables.crm.tables import LeadTimelineEventTable, WaitlistRequestTable
+from tables.crm.tables import LeadTable, LeadTimelineEventTable, WaitlistRequestTable
 from tables.staff.tables import ContactAccessLogTable
 from tests.support.admin_world import ROLES, AdminWorld, csrf, login, make_world
 
@@ -307,6 +307,7 @@ async def test_forms_reject_free_text_reasons_and_invalid_transitions(world: Adm
         }
     ]
     assert await ContactAccessLogTable.count() == 0
+    assert await LeadTable.select(LeadTable.status) == [{"status": "converted"}]
 
 
 async def test_claiming_a_given_request_twice_fails_the_second_time(world: AdminWorld) -> None:

@@ -105,6 +105,7 @@ async def test_claims_take_requests_oldest_first(db: object) -> None:
         for _ in range(3)
     ]
     assert taken == [oldest, middle, newest]
+    assert {r["status"] for r in await LeadTable.select(LeadTable.status)} == {"in_progress"}
 
 
 async def add_leads(world: AdminWorld, count: int, at: datetime, status: str = "new") -> list[UUID]:
