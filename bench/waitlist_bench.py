@@ -136,52 +136,102 @@ class Result:
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
 
 
+class KeepAliveClient:
+    """A minimal HTTP/1.1 keep-alive client: the load generator shares the machine's CPUs
+    with both servers and PostgreSQL, so it must cost far less per request than they do
+    (httpx alone saturated a core before either server did)."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self._host, self._port = host, port
+        self._reader: asyncio.StreamReader | None = None
+        self._writer: asyncio.StreamWriter | None = None
+
+    async def post(self, path: str, body: bytes) -> int:
+        if self._writer is None:
+            self._reader, self._writer = await asyncio.open_connection(self._host, self._port)
+        assert self._reader is not None
+        head = (
+            f"POST {path} HTTP/1.1\r\nHost: {self._host}:{self._port}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+        ).encode()
+        self._writer.write(head + body)
+        status_line = await self._reader.readline()
+        length = 0
+        close = False
+        while True:
+            line = await self._reader.readline()
+            if line in (b"\r\n", b""):
+                break
+            name, _, value = line.decode("latin-1").partition(":")
+            if name.lower() == "content-length":
+                length = int(value.strip())
+            elif name.lower() == "connection" and value.strip().lower() == "close":
+                close = True
+        if length:
+            await self._reader.readexactly(length)
+        if close:
+            await self.close()
+        return int(status_line.split()[1])
+
+    async def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+
+
 async def load(
     name: str, url: str, slug: str, clients: int, seconds: float, warmup: float
 ) -> Result:
-    import httpx
+    from urllib.parse import urlsplit
 
+    parts = urlsplit(url)
+    host, port, path = parts.hostname or "127.0.0.1", parts.port or 80, parts.path
     counter = iter(range(10**9))
     latencies: list[float] = []
     errors = 0
     measuring = False
     stop_at = 0.0
+    prefix = uuid.uuid4().hex[:12]
 
-    def body() -> dict[str, Any]:
-        n = next(counter)
-        return {
-            "service_slug": slug,
-            "preferred_contact_method": "email",
-            "contact_value": f"bench.{uuid.uuid4().hex[:12]}.{n}@example.org",
-            "preferred_time_window": "evening",
-            "consents": CONSENTS,
-        }
+    def body() -> bytes:
+        return msgspec.json.encode(
+            {
+                "service_slug": slug,
+                "preferred_contact_method": "email",
+                "contact_value": f"bench.{prefix}.{next(counter)}@example.org",
+                "preferred_time_window": "evening",
+                "consents": CONSENTS,
+            }
+        )
 
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(limits=limits, timeout=30) as client:
+    connections = [KeepAliveClient(host, port) for _ in range(clients)]
 
-        async def worker() -> None:
-            nonlocal errors
-            while time.perf_counter() < stop_at:
-                started = time.perf_counter()
-                try:
-                    response = await client.post(url, json=body())
-                    ok = response.status_code == 201
-                except httpx.HTTPError:
-                    ok = False
-                if measuring:
-                    if ok:
-                        latencies.append(time.perf_counter() - started)
-                    else:
-                        errors += 1
+    async def worker(client: KeepAliveClient) -> None:
+        nonlocal errors
+        while time.perf_counter() < stop_at:
+            started = time.perf_counter()
+            try:
+                ok = await client.post(path, body()) == 201
+            except (OSError, ValueError, IndexError, asyncio.IncompleteReadError):
+                ok = False
+                await client.close()
+            if measuring:
+                if ok:
+                    latencies.append(time.perf_counter() - started)
+                else:
+                    errors += 1
 
+    try:
         stop_at = time.perf_counter() + warmup
-        await asyncio.gather(*(worker() for _ in range(clients)))
+        await asyncio.gather(*(worker(c) for c in connections))
         measuring = True
         begin = time.perf_counter()
         stop_at = begin + seconds
-        await asyncio.gather(*(worker() for _ in range(clients)))
+        await asyncio.gather(*(worker(c) for c in connections))
         elapsed = time.perf_counter() - begin
+    finally:
+        for connection in connections:
+            await connection.close()
     return Result(name, len(latencies), errors, elapsed, latencies)
 
 
