@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID, uuid4
 
+from domain.emails import OutgoingEmail
 from domain.errors import InvalidStatusTransition
-from domain.models import ContactMethod, require_aware
+from domain.models import ConsentRecord, ContactMethod, TrackingEvent, require_aware
 
 
 class TimeWindow(enum.StrEnum):
@@ -250,3 +251,14 @@ class LeadTimelineEvent:
             appointment_id=appointment_id,
             payment_id=payment_id,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class WaitlistSubmission:
+    """Every row a new waitlist request writes besides the lead, stored together."""
+
+    request: WaitlistRequest
+    consents: tuple[ConsentRecord, ...]
+    timeline_event: LeadTimelineEvent
+    tracking_event: TrackingEvent
+    email: OutgoingEmail | None

@@ -7,12 +7,18 @@ from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
-from domain.crm import Lead, LeadTimelineEvent, WaitlistRequest
+from domain.crm import Lead, LeadTimelineEvent, WaitlistRequest, WaitlistSubmission
 from domain.emails import ClaimedEmail, EmailMessage, OutgoingEmail
 
 
 class WaitlistRepository(Protocol):
     async def add(self, request: WaitlistRequest) -> None: ...
+
+    async def add_submission(self, submission: WaitlistSubmission) -> None:
+        """Store a new request with its consent records, timeline event, tracking event and
+        confirmation email, in the current transaction (one statement where the database
+        can do that: the submission path is the hot one)."""
+        ...
 
     async def get(self, request_id: UUID) -> WaitlistRequest | None: ...
 

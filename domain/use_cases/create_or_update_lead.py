@@ -23,6 +23,8 @@ def encrypt_contact(encryptor: Encryptor, contact: Contact) -> EncryptedContact:
 class CreateOrUpdateLeadCommand:
     contact: Contact
     source: LeadSource
+    # The caller's ciphertext of the same contact, when it already has one.
+    encrypted: EncryptedContact | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +62,7 @@ class CreateOrUpdateLeadUseCase:
         self, uow: UnitOfWork, command: CreateOrUpdateLeadCommand, now: datetime
     ) -> LeadResult:
         candidate = Lead.first_seen(
-            contact=encrypt_contact(self._encryptor, command.contact),
+            contact=command.encrypted or encrypt_contact(self._encryptor, command.contact),
             source=command.source,
             now=now,
         )

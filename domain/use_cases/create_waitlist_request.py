@@ -14,6 +14,7 @@ from domain.crm import (
     TimeWindow,
     WaitlistRequest,
     WaitlistStatus,
+    WaitlistSubmission,
 )
 from domain.emails import EmailTemplate, OutgoingEmail
 from domain.errors import ConsentRequired, ServiceNotFound, ValidationFailed
@@ -123,7 +124,11 @@ class CreateWaitlistRequestUseCase:
             if service is None:
                 raise ServiceNotFound()
             upserted = await self._leads.apply(
-                uow, CreateOrUpdateLeadCommand(contact=contact, source=LeadSource.WAITLIST), now
+                uow,
+                CreateOrUpdateLeadCommand(
+                    contact=contact, source=LeadSource.WAITLIST, encrypted=encrypted
+                ),
+                now,
             )
             lead = upserted.lead
             # Every request upserts the lead of its contact first, so a lead this call just
@@ -145,52 +150,56 @@ class CreateWaitlistRequestUseCase:
                 time_window=window,
                 now=now,
             )
-            await uow.waitlist.add(request)
-            for kind in (ConsentKind.PERSONAL_DATA, ConsentKind.COMMUNICATIONS):
-                await uow.consents.add(
-                    ConsentRecord(
-                        id=uuid4(),
-                        subject_type=ConsentSubject.WAITLIST_REQUEST,
-                        subject_id=request.id,
-                        kind=kind,
-                        text_version=version,
-                        channel=ConsentChannel.WAITLIST_FORM,
-                        granted_at=now,
-                        evidence_ciphertext=evidence,
-                    )
-                )
-            await uow.lead_timeline.add(
-                LeadTimelineEvent.of(
-                    lead.id,
-                    LeadTimelineEventType.WAITLIST_SUBMITTED,
-                    now,
-                    waitlist_request_id=request.id,
-                )
-            )
-            await uow.tracking.add(
-                TrackingEvent(
+            consents = tuple(
+                ConsentRecord(
                     id=uuid4(),
-                    name=WAITLIST_SUBMITTED,
-                    properties=validate_server_event(
-                        WAITLIST_SUBMITTED,
-                        {
-                            "service_slug": service.slug,
-                            "preferred_contact_method": method.value,
-                            "preferred_time_window": window.value,
-                        },
+                    subject_type=ConsentSubject.WAITLIST_REQUEST,
+                    subject_id=request.id,
+                    kind=kind,
+                    text_version=version,
+                    channel=ConsentChannel.WAITLIST_FORM,
+                    granted_at=now,
+                    evidence_ciphertext=evidence,
+                )
+                for kind in (ConsentKind.PERSONAL_DATA, ConsentKind.COMMUNICATIONS)
+            )
+            tracking = TrackingEvent(
+                id=uuid4(),
+                name=WAITLIST_SUBMITTED,
+                properties=validate_server_event(
+                    WAITLIST_SUBMITTED,
+                    {
+                        "service_slug": service.slug,
+                        "preferred_contact_method": method.value,
+                        "preferred_time_window": window.value,
+                    },
+                ),
+                occurred_at=now,
+                source="server",
+            )
+            email = (
+                OutgoingEmail.queue(
+                    recipient_ciphertext=encrypted.ciphertext,
+                    template=EmailTemplate.WAITLIST_CONFIRMATION,
+                    params={"request_ref": str(request.id)[:8]},
+                    now=now,
+                )
+                if method is ContactMethod.EMAIL
+                else None
+            )
+            await uow.waitlist.add_submission(
+                WaitlistSubmission(
+                    request=request,
+                    consents=consents,
+                    timeline_event=LeadTimelineEvent.of(
+                        lead.id,
+                        LeadTimelineEventType.WAITLIST_SUBMITTED,
+                        now,
+                        waitlist_request_id=request.id,
                     ),
-                    occurred_at=now,
-                    source="server",
+                    tracking_event=tracking,
+                    email=email,
                 )
             )
-            if method is ContactMethod.EMAIL:
-                await uow.email_outbox.add(
-                    OutgoingEmail.queue(
-                        recipient_ciphertext=self._encryptor.encrypt(contact.value),
-                        template=EmailTemplate.WAITLIST_CONFIRMATION,
-                        params={"request_ref": str(request.id)[:8]},
-                        now=now,
-                    )
-                )
             await uow.commit()
         return WaitlistRequestResult(request.id, request.status, created=True)

@@ -18,16 +18,18 @@ from domain.crm import (
     TimeWindow,
     WaitlistRequest,
     WaitlistStatus,
+    WaitlistSubmission,
 )
 from domain.emails import ClaimedEmail, EmailStatus, EmailTemplate, OutgoingEmail
 from domain.models import ContactMethod
+from tables.core.repositories import PiccoloConsentRepository, PiccoloTrackingOutbox
 from tables.crm.tables import (
     EmailOutboxTable,
     LeadTable,
     LeadTimelineEventTable,
     WaitlistRequestTable,
 )
-from tables.database import as_utc, as_utc_or_none
+from tables.database import as_utc, as_utc_or_none, is_sqlite
 
 _INSERT_WAITLIST = (
     "INSERT INTO waitlist_requests (id, service, lead, preferred_contact_method, "
@@ -54,6 +56,89 @@ _INSERT_EMAIL = (
     "INSERT INTO email_outbox (id, recipient_encrypted, template, params, status, attempts, "
     "next_attempt_at, created_at) VALUES ({}, {}, {}, {}, {}, {}, {}, {})"
 )
+_CONSENT_ROW = "({}, {}, {}, {}, {}, {}, {}, {}, {})"
+_INSERT_CONSENTS = (
+    "c AS (INSERT INTO consent_records (id, subject_type, subject_id, kind, text_version, "
+    "channel, granted_at, withdrawn_at, evidence_encrypted) VALUES "
+)
+_INSERT_TRACKING = (
+    "INSERT INTO tracking_events (id, name, source, properties, occurred_at, attempts) "
+    "VALUES ({}, {}, {}, {}, {}, 0)"
+)
+
+
+def _submission_statement(submission: WaitlistSubmission) -> tuple[str, list[Any]]:
+    request, event, tracking = (
+        submission.request,
+        submission.timeline_event,
+        submission.tracking_event,
+    )
+    args: list[Any] = [
+        request.id,
+        request.service_id,
+        request.lead_id,
+        request.contact.method.value,
+        request.contact.ciphertext,
+        request.contact.blind_index,
+        request.preferred_time_window.value,
+        request.status.value,
+        request.assignee_id,
+        request.created_at,
+        request.updated_at,
+    ]
+    parts = [f"w AS ({_INSERT_WAITLIST})"]
+    if submission.consents:
+        # Only placeholders are joined in; every value is a parameter.
+        rows = ", ".join(_CONSENT_ROW for _ in submission.consents)
+        parts.append(_INSERT_CONSENTS + rows + ")")
+        for consent in submission.consents:
+            args += [
+                consent.id,
+                consent.subject_type.value,
+                consent.subject_id,
+                consent.kind.value,
+                consent.text_version,
+                consent.channel.value,
+                consent.granted_at,
+                consent.withdrawn_at,
+                consent.evidence_ciphertext,
+            ]
+    parts.append(f"t AS ({_INSERT_TIMELINE})")
+    args += [
+        event.id,
+        event.lead_id,
+        event.type.value,
+        event.occurred_at,
+        event.waitlist_request_id,
+        event.appointment_id,
+        event.payment_id,
+        event.staff_user_id,
+        event.waitlist_status,
+        event.outcome,
+    ]
+    if submission.email is not None:
+        email = submission.email
+        parts.append(f"e AS ({_INSERT_EMAIL})")
+        args += [
+            email.id,
+            email.recipient_ciphertext,
+            email.template.value,
+            json.dumps(dict(email.params)),
+            email.status.value,
+            email.attempts,
+            email.next_attempt_at,
+            email.created_at,
+        ]
+    args += [
+        tracking.id,
+        tracking.name,
+        tracking.source,
+        json.dumps(dict(tracking.properties)),
+        tracking.occurred_at,
+    ]
+    return "WITH " + ", ".join(parts) + " " + _INSERT_TRACKING, args
+
+
 _ACTIVE = [
     s.value for s in (WaitlistStatus.NEW, WaitlistStatus.IN_PROGRESS, WaitlistStatus.CONTACTED)
 ]
@@ -146,6 +231,21 @@ class PiccoloWaitlistRepository:
             request.created_at,
             request.updated_at,
         )
+
+    async def add_submission(self, submission: WaitlistSubmission) -> None:
+        if is_sqlite(WaitlistRequestTable._meta.db):
+            await self.add(submission.request)
+            for consent in submission.consents:
+                await PiccoloConsentRepository().add(consent)
+            await PiccoloLeadTimelineRepository().add(submission.timeline_event)
+            await PiccoloTrackingOutbox().add(submission.tracking_event)
+            if submission.email is not None:
+                await PiccoloEmailOutbox().add(submission.email)
+            return
+        # PostgreSQL: one statement with data-modifying CTEs instead of six round trips.
+        # Foreign keys between these rows are checked at the end of the statement.
+        sql, args = _submission_statement(submission)
+        await WaitlistRequestTable.raw(sql, *args)
 
     async def get(self, request_id: UUID) -> WaitlistRequest | None:
         row = (

@@ -14,12 +14,16 @@ from domain.crm import (
     LeadStatus,
     LeadTimelineEvent,
     WaitlistRequest,
+    WaitlistSubmission,
 )
 from domain.emails import ClaimedEmail, EmailMessage, EmailStatus, OutgoingEmail
 from domain.errors import MailRejected, MailServerUnavailable
+from domain.models import ConsentRecord, TrackingEvent
 
 
 class CrmState(Protocol):
+    consents: list[ConsentRecord]
+    tracking: list[TrackingEvent]
     waitlist: dict[UUID, WaitlistRequest]
     leads: dict[UUID, Lead]
     lead_timeline: list[LeadTimelineEvent]
@@ -33,6 +37,14 @@ class InMemoryWaitlist:
 
     async def add(self, request: WaitlistRequest) -> None:
         self._store.waitlist[request.id] = replace(request)
+
+    async def add_submission(self, submission: WaitlistSubmission) -> None:
+        await self.add(submission.request)
+        self._store.consents.extend(submission.consents)
+        self._store.lead_timeline.append(submission.timeline_event)
+        self._store.tracking.append(submission.tracking_event)
+        if submission.email is not None:
+            self._store.emails[submission.email.id] = submission.email
 
     async def get(self, request_id: UUID) -> WaitlistRequest | None:
         found = self._store.waitlist.get(request_id)
