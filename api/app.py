@@ -60,7 +60,7 @@ def create_app(
             *([NoSlotsController, *page_handlers()] if ports.no_slots else []),
             *([PaymentsController, YooKassaWebhookController] if ports.payments else []),
             *extra_handlers,
-            *mounted_asgi_handlers(mounted_apps or {}),
+            *mounted_asgi_handlers(mounted_apps or {}, config.trusted_proxies),
         ],
         middleware=[
             DefineMiddleware(

@@ -434,3 +434,22 @@ async def test_export_form_takes_empty_optional_fields_and_filters_by_status(
     assert len(lost_only.content.decode("utf-8-sig").strip().splitlines()) == 1
     assert reversed_dates.status_code == 422
     assert "позже" in reversed_dates.json()["custom_form_error"]
+
+
+async def test_behind_a_trusted_proxy_the_login_limit_is_per_client_not_per_proxy(
+    db: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TRUSTED_PROXIES", "127.0.0.1")
+    world = await make_world(
+        login_attempts=3, login_window=timedelta(minutes=5), login_block=timedelta(minutes=15)
+    )
+    attacker = {"X-Forwarded-For": "203.0.113.9"}
+    async with world.client() as client:
+        client.headers.update(attacker)
+        statuses = [(await login(client, "admin", "wrong-password")).status_code for _ in range(4)]
+    async with world.client() as client:
+        client.headers.update({"X-Forwarded-For": "198.51.100.20"})
+        other_client = await login(client, "admin")
+    assert statuses == [401, 401, 401, 429]
+    assert other_client.status_code == 200
+    assert set(world.app_admin_limiter().blocked) == {"203.0.113.9"}
