@@ -8,6 +8,8 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
+from piccolo.table import Table
+
 from domain.crm import (
     EncryptedContact,
     Lead,
@@ -144,6 +146,31 @@ _ACTIVE = [
 ]
 
 
+def _numbered(template: str) -> str:
+    """Piccolo's ``{}`` placeholders as PostgreSQL's ``$1, $2 ...``."""
+    pieces = template.split("{}")
+    out = [pieces[0]]
+    for number, piece in enumerate(pieces[1:], start=1):
+        out.append(f"${number}{piece}")
+    return "".join(out)
+
+
+async def _fetch(table: type[Table], template: str, *args: Any) -> list[dict[str, Any]]:
+    """Run a hot-path statement in the current transaction.
+
+    On PostgreSQL it goes straight to the transaction's asyncpg connection: building
+    Piccolo query strings cost more CPU than the statement itself. Elsewhere (SQLite, or
+    outside a unit of work) it is an ordinary Piccolo raw query.
+    """
+    engine = table._meta.db
+    transaction = None if is_sqlite(engine) else engine.current_transaction.get()
+    if transaction is None:
+        return list(await table.raw(template, *args))
+    records = await transaction.connection.fetch(_numbered(template), *args)
+    # asyncpg's UUIDs are ``uuid.UUID`` instances: the rows need no conversion
+    return [dict(record) for record in records]
+
+
 def waitlist_from_row(row: dict[str, Any]) -> WaitlistRequest:
     return WaitlistRequest(
         id=row["id"],
@@ -217,7 +244,8 @@ class PiccoloWaitlistRepository:
     # The submission path runs prepared SQL (same text, both databases): building Piccolo
     # queries cost more CPU than the database work. Everything else uses the query builder.
     async def add(self, request: WaitlistRequest) -> None:
-        await WaitlistRequestTable.raw(
+        await _fetch(
+            WaitlistRequestTable,
             _INSERT_WAITLIST,
             request.id,
             request.service_id,
@@ -245,7 +273,7 @@ class PiccoloWaitlistRepository:
         # PostgreSQL: one statement with data-modifying CTEs instead of six round trips.
         # Foreign keys between these rows are checked at the end of the statement.
         sql, args = _submission_statement(submission)
-        await WaitlistRequestTable.raw(sql, *args)
+        await _fetch(WaitlistRequestTable, sql, *args)
 
     async def get(self, request_id: UUID) -> WaitlistRequest | None:
         row = (
@@ -254,8 +282,8 @@ class PiccoloWaitlistRepository:
         return None if row is None else waitlist_from_row(row)
 
     async def find_active(self, contact_index: str, service_id: UUID) -> WaitlistRequest | None:
-        rows = await WaitlistRequestTable.raw(
-            _FIND_ACTIVE_WAITLIST, contact_index, service_id, *_ACTIVE
+        rows = await _fetch(
+            WaitlistRequestTable, _FIND_ACTIVE_WAITLIST, contact_index, service_id, *_ACTIVE
         )
         return waitlist_from_row(rows[0]) if rows else None
 
@@ -266,7 +294,8 @@ class PiccoloLeadRepository:
         # Either way the lead's row stays locked until commit, so concurrent submissions of
         # one contact run their remaining steps one after the other.
         contact = lead.contact
-        rows = await LeadTable.raw(
+        rows = await _fetch(
+            LeadTable,
             _UPSERT_LEAD,
             lead.id,
             contact.method.value,
@@ -302,7 +331,8 @@ class PiccoloLeadRepository:
 
 class PiccoloLeadTimelineRepository:
     async def add(self, event: LeadTimelineEvent) -> None:
-        await LeadTimelineEventTable.raw(
+        await _fetch(
+            LeadTimelineEventTable,
             _INSERT_TIMELINE,
             event.id,
             event.lead_id,
@@ -336,7 +366,8 @@ class PiccoloLeadTimelineRepository:
 
 class PiccoloEmailOutbox:
     async def add(self, email: OutgoingEmail) -> None:
-        await EmailOutboxTable.raw(
+        await _fetch(
+            EmailOutboxTable,
             _INSERT_EMAIL,
             email.id,
             email.recipient_ciphertext,
