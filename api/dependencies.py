@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Annotated
 
-from litestar.params import Dependency
+from litestar.params import SkipValidation
 
 from api.config import ApiConfig
 from domain.ports import ReadinessProbe
@@ -50,8 +49,8 @@ class ApiPorts:
 
 
 # Injected as they are: Litestar must not try to validate our own objects.
-Ports = Annotated[ApiPorts, Dependency(skip_validation=True)]
-Config = Annotated[ApiConfig, Dependency(skip_validation=True)]
+Ports = SkipValidation[ApiPorts]
+Config = SkipValidation[ApiConfig]
 
 
 def no_slots(ports: ApiPorts) -> NoSlotsPorts:

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from litestar import Controller, Request, get, post
-from litestar.params import Parameter
+from litestar.params import JSONBody, PathParameter, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED
 
 from api.client_ip import client_ip
@@ -23,7 +23,7 @@ from domain.models import ConsentEvidence
 from domain.use_cases.get_availability import GetAvailabilityCommand
 from domain.use_cases.hold_slot import HoldSlotCommand
 
-SLUG = Annotated[str, Parameter(max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$")]
+SLUG = Annotated[str, PathParameter(max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$")]
 
 
 def no_slots_url(slug: str) -> str:
@@ -50,8 +50,8 @@ class PublicBookingController(Controller):
         self,
         ports: Ports,
         slug: SLUG,
-        date_from: Annotated[date | None, Parameter(query="from")] = None,
-        date_to: Annotated[date | None, Parameter(query="to")] = None,
+        date_from: Annotated[date | None, QueryParameter(name="from")] = None,
+        date_to: Annotated[date | None, QueryParameter(name="to")] = None,
     ) -> AvailabilityResponse:
         result = await ports.get_availability.execute(
             GetAvailabilityCommand(service_slug=slug, date_from=date_from, date_to=date_to)
@@ -74,7 +74,7 @@ class PublicBookingController(Controller):
         ports: Ports,
         api_config: Config,
         request: Request[Any, Any, Any],
-        data: CreateAppointmentRequest,
+        data: JSONBody[CreateAppointmentRequest],
     ) -> AppointmentResponse:
         result = await ports.hold_slot.execute(
             HoldSlotCommand(
