@@ -15,28 +15,18 @@ import main
 from tables.crm.tables import LeadTimelineEventTable, WaitlistRequestTable
 from tables.staff.tables import ContactAccessLogTable
 from tests.support.admin_world import PASSWORD, make_world
+from tests.support.browser import launch_chromium
 from tests.support.live_server import live_server
 
 pytestmark = [pytest.mark.anyio, pytest.mark.db, pytest.mark.browser]
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 PHONE = "+79995556677"
 
 
 @contextlib.asynccontextmanager
 async def browser_page() -> AsyncIterator[Page]:
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
+        browser = await launch_chromium(playwright)
         try:
             page = await browser.new_page(locale="ru-RU")
             page.set_default_timeout(15_000)

@@ -16,19 +16,11 @@ import main
 from domain.use_cases.get_availability import GetAvailabilityCommand
 from tables.demo import seed_demo
 from tests.conftest import DATABASE_URL
+from tests.support.browser import launch_chromium
 from tests.support.live_server import live_server
 
 pytestmark = [pytest.mark.anyio, pytest.mark.db, pytest.mark.browser]
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 EMAIL = "browser.person@example.org"
 
 
@@ -51,9 +43,7 @@ async def site(db: object) -> AsyncIterator[tuple[str, str]]:
 @pytest.fixture
 async def page() -> AsyncIterator[Page]:
     async with async_playwright() as playwright:
-        browser: Browser = await playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
+        browser: Browser = await launch_chromium(playwright)
         context = await browser.new_context(
             viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, locale="ru-RU"
         )

@@ -14,20 +14,11 @@ from playwright.async_api import Page, async_playwright
 
 import main
 from adapters.settings import load_settings
+from tests.support.browser import launch_chromium
 from tests.support.live_server import free_port, live_server
 from tests.support.payment_world import payments_world, seeded
 
 pytestmark = [pytest.mark.anyio, pytest.mark.db, pytest.mark.browser]
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 @pytest.fixture
@@ -52,9 +43,7 @@ async def site(db: object) -> AsyncIterator[tuple[str, list[str]]]:
 @pytest.fixture
 async def page() -> AsyncIterator[Page]:
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
+        browser = await launch_chromium(playwright)
         context = await browser.new_context(locale="ru-RU")
         await context.route(
             lambda url: not url.startswith("http://127.0.0.1"), lambda route: route.abort()
