@@ -9,7 +9,7 @@ from uuid import UUID
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.exceptions import ValidationException
-from litestar.params import Parameter
+from litestar.params import FromPath, HeaderParameter, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from api.client_ip import client_ip
@@ -98,10 +98,10 @@ class PaymentsController(Controller):
     async def create_payment(
         self,
         ports: Ports,
-        data: CreatePaymentRequest,
+        data: JSONBody[CreatePaymentRequest],
         idempotency_key: Annotated[
             str | None,
-            Parameter(header="Idempotency-Key", description=IDEMPOTENCY_DESCRIPTION),
+            HeaderParameter(name="Idempotency-Key", description=IDEMPOTENCY_DESCRIPTION),
         ] = None,
     ) -> Response[PaymentIntentResponse]:
         result = await payments(ports).create_payment_intent.execute(
@@ -121,7 +121,7 @@ class PaymentsController(Controller):
         summary="A payment's status (the return page polls it)",
         description="`404` for an unknown payment.",
     )
-    async def get_payment(self, ports: Ports, payment_id: UUID) -> PaymentStatusResponse:
+    async def get_payment(self, ports: Ports, payment_id: FromPath[UUID]) -> PaymentStatusResponse:
         result = await payments(ports).get_payment.execute(payment_id)
         return PaymentStatusResponse(
             payment_id=result.payment_id,
