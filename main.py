@@ -135,7 +135,12 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         mailer=mailer,
         create_or_update_lead=leads,
         create_waitlist_request=CreateWaitlistRequestUseCase(
-            uow=uow, clock=clock, encryptor=encryptor, contacts=contacts, leads=leads
+            uow=uow,
+            clock=clock,
+            encryptor=encryptor,
+            contacts=contacts,
+            leads=leads,
+            submissions=waitlist_submissions(engine),
         ),
         get_no_slots_page=GetNoSlotsPageUseCase(
             uow=uow, links=TelegramConciergeLinks(settings.telegram_bot_username)
@@ -277,6 +282,14 @@ def build_payments(
         purge_idempotency_keys=PurgeIdempotencyKeysUseCase(uow=uow, clock=clock),
         sandbox=sandbox,
     )
+
+
+def waitlist_submissions(engine: Any) -> Any:
+    """PostgreSQL: the waitlist submission as one statement; SQLite: ``None`` (one UoW)."""
+    from tables.crm.waitlist_submissions import PostgresWaitlistSubmissions
+    from tables.database import is_sqlite
+
+    return None if is_sqlite(engine) else PostgresWaitlistSubmissions(engine)
 
 
 def build_rate_limiter(settings: Settings) -> Any:

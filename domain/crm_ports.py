@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
-from domain.crm import Lead, LeadTimelineEvent, WaitlistRequest, WaitlistSubmission
+from domain.crm import (
+    Lead,
+    LeadTimelineEvent,
+    WaitlistRequest,
+    WaitlistStatus,
+    WaitlistSubmission,
+)
 from domain.emails import ClaimedEmail, EmailMessage, OutgoingEmail
 
 
@@ -25,6 +32,34 @@ class WaitlistRepository(Protocol):
     async def find_active(self, contact_index: str, service_id: UUID) -> WaitlistRequest | None:
         """The active (new, in progress or contacted) request of this contact for a service."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class SubmissionOutcome:
+    """What :meth:`WaitlistSubmissions.submit` did: ``None`` request id = unknown service."""
+
+    waitlist_request_id: UUID | None
+    status: WaitlistStatus
+    created: bool
+
+
+class WaitlistSubmissions(Protocol):
+    """The whole waitlist submission as one atomic database operation (PostgreSQL: a single
+    statement, no explicit transaction), for the hot ``POST /api/public/waitlist`` path.
+
+    ``submit`` does, atomically, what the unit-of-work path of the use case does step by step:
+    looks up the active service by ``service_slug`` (none: writes nothing, returns a ``None``
+    request id); upserts ``lead`` by blind index (a known lead only gets ``last_activity_at``);
+    returns the contact's active request for that service when there is one (``created`` is
+    false, nothing else is written); otherwise stores ``submission``. ``submission.request``'s
+    ``service_id`` and the ``lead_id`` of the request and of the timeline event are resolved
+    by the store (the service found by slug, the lead upserted); everything else is stored
+    as given. Concurrent submissions of one contact and service make one request.
+    """
+
+    async def submit(
+        self, service_slug: str, lead: Lead, submission: WaitlistSubmission
+    ) -> SubmissionOutcome: ...
 
 
 class LeadRepository(Protocol):
@@ -102,5 +137,7 @@ __all__ = [
     "LeadRepository",
     "LeadTimelineRepository",
     "Mailer",
+    "SubmissionOutcome",
     "WaitlistRepository",
+    "WaitlistSubmissions",
 ]

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from uuid import UUID, uuid4
 
 from domain.consent_texts import require_known_version
 from domain.contacts import ContactNormaliser
 from domain.crm import (
+    EncryptedContact,
+    Lead,
     LeadSource,
     LeadTimelineEvent,
     LeadTimelineEventType,
@@ -16,6 +19,7 @@ from domain.crm import (
     WaitlistStatus,
     WaitlistSubmission,
 )
+from domain.crm_ports import WaitlistSubmissions
 from domain.emails import EmailTemplate, OutgoingEmail
 from domain.errors import ConsentRequired, ServiceNotFound, ValidationFailed
 from domain.models import (
@@ -81,6 +85,8 @@ class CreateWaitlistRequestUseCase:
       encrypted evidence), the lead (created or updated by blind index), a
       ``waitlist_submitted`` timeline event, the ``waitlist_submitted`` tracking event
       (service, method, time window) and, for an email contact, the confirmation email.
+    - With ``submissions`` (PostgreSQL) all of the above after validation is one atomic
+      database operation; without it (SQLite, fakes) it is one unit of work.
     """
 
     def __init__(
@@ -91,12 +97,14 @@ class CreateWaitlistRequestUseCase:
         encryptor: Encryptor,
         contacts: ContactNormaliser,
         leads: CreateOrUpdateLeadUseCase,
+        submissions: WaitlistSubmissions | None = None,
     ) -> None:
         self._uow = uow
         self._clock = clock
         self._encryptor = encryptor
         self._contacts = contacts
         self._leads = leads
+        self._submissions = submissions
 
     async def execute(self, command: CreateWaitlistRequestCommand) -> WaitlistRequestResult:
         if not command.personal_data_consent:
@@ -118,6 +126,27 @@ class CreateWaitlistRequestUseCase:
         encrypted = encrypt_contact(self._encryptor, contact)
         evidence = encrypt_evidence(self._encryptor, command.evidence)
         now = self._clock.now()
+
+        if self._submissions is not None:
+            # One atomic operation: service lookup, lead upsert, dedup and every write.
+            lead = Lead.first_seen(contact=encrypted, source=LeadSource.WAITLIST, now=now)
+            submission = _submission(
+                service_id=_RESOLVED_BY_STORE,
+                service_slug=command.service_slug,
+                lead_id=lead.id,
+                encrypted=encrypted,
+                evidence=evidence,
+                method=method,
+                window=window,
+                version=version,
+                now=now,
+            )
+            outcome = await self._submissions.submit(command.service_slug, lead, submission)
+            if outcome.waitlist_request_id is None:
+                raise ServiceNotFound()
+            return WaitlistRequestResult(
+                outcome.waitlist_request_id, outcome.status, created=outcome.created
+            )
 
         async with self._uow() as uow:
             service = await uow.services.get_active_by_slug(command.service_slug)
@@ -143,63 +172,93 @@ class CreateWaitlistRequestUseCase:
                 await uow.commit()
                 return WaitlistRequestResult(existing.id, existing.status, created=False)
 
-            request = WaitlistRequest.submit(
+            submission = _submission(
                 service_id=service.id,
+                service_slug=service.slug,
                 lead_id=lead.id,
-                contact=encrypted,
-                time_window=window,
+                encrypted=encrypted,
+                evidence=evidence,
+                method=method,
+                window=window,
+                version=version,
                 now=now,
             )
-            consents = tuple(
-                ConsentRecord(
-                    id=uuid4(),
-                    subject_type=ConsentSubject.WAITLIST_REQUEST,
-                    subject_id=request.id,
-                    kind=kind,
-                    text_version=version,
-                    channel=ConsentChannel.WAITLIST_FORM,
-                    granted_at=now,
-                    evidence_ciphertext=evidence,
-                )
-                for kind in (ConsentKind.PERSONAL_DATA, ConsentKind.COMMUNICATIONS)
-            )
-            tracking = TrackingEvent(
-                id=uuid4(),
-                name=WAITLIST_SUBMITTED,
-                properties=validate_server_event(
-                    WAITLIST_SUBMITTED,
-                    {
-                        "service_slug": service.slug,
-                        "preferred_contact_method": method.value,
-                        "preferred_time_window": window.value,
-                    },
-                ),
-                occurred_at=now,
-                source="server",
-            )
-            email = (
-                OutgoingEmail.queue(
-                    recipient_ciphertext=encrypted.ciphertext,
-                    template=EmailTemplate.WAITLIST_CONFIRMATION,
-                    params={"request_ref": str(request.id)[:8]},
-                    now=now,
-                )
-                if method is ContactMethod.EMAIL
-                else None
-            )
-            await uow.waitlist.add_submission(
-                WaitlistSubmission(
-                    request=request,
-                    consents=consents,
-                    timeline_event=LeadTimelineEvent.of(
-                        lead.id,
-                        LeadTimelineEventType.WAITLIST_SUBMITTED,
-                        now,
-                        waitlist_request_id=request.id,
-                    ),
-                    tracking_event=tracking,
-                    email=email,
-                )
-            )
+            await uow.waitlist.add_submission(submission)
             await uow.commit()
-        return WaitlistRequestResult(request.id, request.status, created=True)
+        return WaitlistRequestResult(submission.request.id, submission.request.status, created=True)
+
+
+# Stands for the service id in a submission handed to ``WaitlistSubmissions``, which
+# resolves it from the slug in the same statement.
+_RESOLVED_BY_STORE = UUID(int=0)
+
+
+def _submission(
+    *,
+    service_id: UUID,
+    service_slug: str,
+    lead_id: UUID,
+    encrypted: EncryptedContact,
+    evidence: str | None,
+    method: ContactMethod,
+    window: TimeWindow,
+    version: str,
+    now: datetime,
+) -> WaitlistSubmission:
+    """The request with its consent records, timeline event, tracking event and email."""
+    request = WaitlistRequest.submit(
+        service_id=service_id,
+        lead_id=lead_id,
+        contact=encrypted,
+        time_window=window,
+        now=now,
+    )
+    consents = tuple(
+        ConsentRecord(
+            id=uuid4(),
+            subject_type=ConsentSubject.WAITLIST_REQUEST,
+            subject_id=request.id,
+            kind=kind,
+            text_version=version,
+            channel=ConsentChannel.WAITLIST_FORM,
+            granted_at=now,
+            evidence_ciphertext=evidence,
+        )
+        for kind in (ConsentKind.PERSONAL_DATA, ConsentKind.COMMUNICATIONS)
+    )
+    tracking = TrackingEvent(
+        id=uuid4(),
+        name=WAITLIST_SUBMITTED,
+        properties=validate_server_event(
+            WAITLIST_SUBMITTED,
+            {
+                "service_slug": service_slug,
+                "preferred_contact_method": method.value,
+                "preferred_time_window": window.value,
+            },
+        ),
+        occurred_at=now,
+        source="server",
+    )
+    email = (
+        OutgoingEmail.queue(
+            recipient_ciphertext=encrypted.ciphertext,
+            template=EmailTemplate.WAITLIST_CONFIRMATION,
+            params={"request_ref": str(request.id)[:8]},
+            now=now,
+        )
+        if method is ContactMethod.EMAIL
+        else None
+    )
+    return WaitlistSubmission(
+        request=request,
+        consents=consents,
+        timeline_event=LeadTimelineEvent.of(
+            lead_id,
+            LeadTimelineEventType.WAITLIST_SUBMITTED,
+            now,
+            waitlist_request_id=request.id,
+        ),
+        tracking_event=tracking,
+        email=email,
+    )
