@@ -7,6 +7,7 @@ from typing import Any
 
 from litestar import Litestar
 from litestar.config.cors import CORSConfig
+from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.logging.config import LoggingConfig
 from litestar.middleware import DefineMiddleware
@@ -73,6 +74,8 @@ def create_app(
             "ports": Provide(lambda: ports, use_cache=True, sync_to_thread=False),
             "api_config": Provide(lambda: config, use_cache=True, sync_to_thread=False),
         },
+        # Also in the state, for hot handlers: two dependencies cost an anyio task group.
+        state=State({"api_config": config}),
         exception_handlers=EXCEPTION_HANDLERS,
         cors_config=cors,
         openapi_config=OpenAPIConfig(

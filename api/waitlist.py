@@ -13,7 +13,8 @@ from litestar.params import JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
 
 from api.client_ip import client_ip
-from api.dependencies import Config, Ports, no_slots
+from api.config import ApiConfig
+from api.dependencies import Ports, no_slots
 from domain.models import ConsentEvidence
 from domain.use_cases.create_waitlist_request import CreateWaitlistRequestCommand
 from domain.use_cases.get_no_slots_page import GetNoSlotsPageCommand, NoSlotsPage
@@ -208,10 +209,12 @@ class NoSlotsController(Controller):
     async def create_waitlist_request(
         self,
         ports: Ports,
-        api_config: Config,
         request: Request[Any, Any, Any],
         data: JSONBody[CreateWaitlistRequest],
     ) -> Response[WaitlistResponse]:
+        # From the app state, not a second dependency: two make Litestar resolve them in an
+        # anyio task group, about a tenth of this endpoint's CPU (bench/waitlist_bench.py).
+        api_config: ApiConfig = request.app.state.api_config
         result = await no_slots(ports).create_waitlist_request.execute(
             CreateWaitlistRequestCommand(
                 service_slug=data.service_slug,
