@@ -8,8 +8,9 @@ serves two apps in their own uvicorn processes on loopback:
 
 - **waitlist**: the real app (``main.build_app``), ``POST /api/public/waitlist`` with a new
   email each time: contact validation, two encryptions and a blind index, then one
-  transaction writing the lead, the request, two consent records, a timeline event, a
-  tracking event and the confirmation email;
+  statement (one round trip, ``tables/crm/waitlist_submissions.py``) looking up the service,
+  upserting the lead, deduplicating and writing the request, two consent records, a timeline
+  event, a tracking event and the confirmation email;
 - **baseline**: a minimal Litestar app on the same Piccolo engine and database whose endpoint
   decodes the same body and does a single ``INSERT``.
 
