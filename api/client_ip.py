@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from litestar.connection import ASGIConnection
 
 from api.config import IPNetwork
+from domain.models import ConsentEvidence
 
 UNKNOWN_IP = "0.0.0.0"  # noqa: S104 - a placeholder address, never bound
 
@@ -53,3 +54,10 @@ def resolve_client_ip(
 def client_ip(connection: ASGIConnection, proxies: Sequence[IPNetwork]) -> str:  # type: ignore[type-arg]
     peer = connection.client.host if connection.client else None
     return resolve_client_ip(peer, connection.headers.get("x-forwarded-for"), proxies)
+
+
+def consent_evidence(connection: ASGIConnection, proxies: Sequence[IPNetwork]) -> ConsentEvidence:  # type: ignore[type-arg]
+    """Where a consent came from: the client's address and user agent (stored encrypted)."""
+    return ConsentEvidence(
+        ip=client_ip(connection, proxies), user_agent=connection.headers.get("user-agent")
+    )

@@ -10,7 +10,7 @@ from litestar import Controller, Request, get, post
 from litestar.params import JSONBody, PathParameter, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED
 
-from api.client_ip import client_ip
+from api.client_ip import consent_evidence
 from api.dependencies import Config, Ports
 from api.schemas import (
     AppointmentResponse,
@@ -19,7 +19,6 @@ from api.schemas import (
     ServiceResponse,
     SlotResponse,
 )
-from domain.models import ConsentEvidence
 from domain.use_cases.get_availability import GetAvailabilityCommand
 from domain.use_cases.hold_slot import HoldSlotCommand
 
@@ -85,10 +84,7 @@ class PublicBookingController(Controller):
                 personal_data_consent=data.consents.personal_data,
                 communications_consent=data.consents.communications,
                 consent_version=data.consents.version,
-                evidence=ConsentEvidence(
-                    ip=client_ip(request, api_config.trusted_proxies),
-                    user_agent=request.headers.get("user-agent"),
-                ),
+                evidence=consent_evidence(request, api_config.trusted_proxies),
             )
         )
         return AppointmentResponse(

@@ -12,10 +12,9 @@ from litestar.openapi.spec import Example
 from litestar.params import JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
 
-from api.client_ip import client_ip
+from api.client_ip import consent_evidence
 from api.config import ApiConfig
 from api.dependencies import Ports, no_slots
-from domain.models import ConsentEvidence
 from domain.use_cases.create_waitlist_request import CreateWaitlistRequestCommand
 from domain.use_cases.get_no_slots_page import GetNoSlotsPageCommand, NoSlotsPage
 from domain.use_cases.record_frontend_event import RecordFrontendEventCommand
@@ -224,10 +223,7 @@ class NoSlotsController(Controller):
                 personal_data_consent=data.consents.personal_data,
                 communications_consent=data.consents.communications,
                 consent_version=data.consents.version,
-                evidence=ConsentEvidence(
-                    ip=client_ip(request, api_config.trusted_proxies),
-                    user_agent=request.headers.get("user-agent"),
-                ),
+                evidence=consent_evidence(request, api_config.trusted_proxies),
             )
         )
         return Response(
