@@ -736,7 +736,6 @@ def cmd_worker(args: argparse.Namespace) -> int:
 # Entry point --------------------------------------------------------------------------------
 
 Command = Callable[[argparse.Namespace], int]
-EXTRA_COMMANDS: list[Callable[[Any], None]] = []
 
 
 def _default_port() -> int:
@@ -826,8 +825,6 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument("--once", action="store_true", help="do one pass and exit")
     worker.add_argument("--interval", type=float, default=5.0, help="seconds between idle passes")
     worker.set_defaults(handler=cmd_worker)
-    for register in EXTRA_COMMANDS:
-        register(sub)
     return parser
 
 
@@ -835,10 +832,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     handler: Command = args.handler
     return handler(args)
-
-
-def run_async(coro: Awaitable[Any]) -> Any:
-    return asyncio.run(coro)  # type: ignore[arg-type]
 
 
 if __name__ == "__main__":

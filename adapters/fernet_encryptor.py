@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import binascii
 import hashlib
 import hmac
@@ -100,10 +99,3 @@ def generate_blind_index_key() -> str:
     import secrets
 
     return secrets.token_hex(32)
-
-
-def is_fernet_key(raw: str) -> bool:
-    try:
-        return len(base64.urlsafe_b64decode(raw.encode("ascii"))) == 32
-    except (ValueError, binascii.Error):
-        return False
