@@ -75,7 +75,7 @@ class TrackingEventTable(Table, tablename="tracking_events"):
     """Outbox: written with the change it describes, delivered at least once by the worker."""
 
     id = UUID(primary_key=True)
-    name = Varchar(length=64, index=True)
+    name = Varchar(length=64)
     source = Varchar(length=16, default="server")
     properties = JSON(default="{}")
     occurred_at = Timestamptz()

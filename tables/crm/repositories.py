@@ -11,6 +11,7 @@ from uuid import UUID, uuid4
 from piccolo.table import Table
 
 from domain.crm import (
+    ACTIVE_WAITLIST_STATUSES,
     EncryptedContact,
     Lead,
     LeadSource,
@@ -38,9 +39,12 @@ _INSERT_WAITLIST = (
     "contact_encrypted, contact_index, preferred_time_window, status, assignee, created_at, "
     "updated_at) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})"
 )
-_FIND_ACTIVE_WAITLIST = (
-    "SELECT * FROM waitlist_requests WHERE contact_index = {} AND service = {} "
-    "AND status IN ({}, {}, {}) ORDER BY created_at LIMIT 1"
+# The predicate of the partial unique index ``waitlist_requests_one_active``, as literals: a
+# cached generic plan can use that index only when the statuses are constants, not parameters.
+ACTIVE_STATUSES_SQL = ", ".join(f"'{s.value}'" for s in sorted(ACTIVE_WAITLIST_STATUSES))
+_FIND_ACTIVE_WAITLIST = (  # placeholders and constants only
+    "SELECT * FROM waitlist_requests WHERE contact_index = {} AND service = {} "  # noqa: S608
+    f"AND status IN ({ACTIVE_STATUSES_SQL}) ORDER BY created_at LIMIT 1"
 )
 _UPSERT_LEAD = (
     "INSERT INTO leads (id, contact_method, contact_encrypted, contact_index, source, status, "
@@ -139,11 +143,6 @@ def _submission_statement(submission: WaitlistSubmission) -> tuple[str, list[Any
         tracking.occurred_at,
     ]
     return "WITH " + ", ".join(parts) + " " + _INSERT_TRACKING, args
-
-
-_ACTIVE = [
-    s.value for s in (WaitlistStatus.NEW, WaitlistStatus.IN_PROGRESS, WaitlistStatus.CONTACTED)
-]
 
 
 def _numbered(template: str) -> str:
@@ -282,9 +281,7 @@ class PiccoloWaitlistRepository:
         return None if row is None else waitlist_from_row(row)
 
     async def find_active(self, contact_index: str, service_id: UUID) -> WaitlistRequest | None:
-        rows = await _fetch(
-            WaitlistRequestTable, _FIND_ACTIVE_WAITLIST, contact_index, service_id, *_ACTIVE
-        )
+        rows = await _fetch(WaitlistRequestTable, _FIND_ACTIVE_WAITLIST, contact_index, service_id)
         return waitlist_from_row(rows[0]) if rows else None
 
 

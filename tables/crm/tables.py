@@ -30,7 +30,8 @@ class LeadTable(Table, tablename="leads"):
     id = UUID(primary_key=True)
     contact_method = Varchar(length=16)
     contact_encrypted = Text()
-    contact_index = Varchar(length=64, unique=True, index=True)
+    # The unique constraint is the index: a second one would only cost every insert.
+    contact_index = Varchar(length=64, unique=True)
     source = Varchar(length=16)
     status = Varchar(length=16, default="new", index=True)
     first_activity_at = Timestamptz(index=True)
@@ -47,7 +48,9 @@ class WaitlistRequestTable(Table, tablename="waitlist_requests"):
     lead = ForeignKey(LeadTable, on_delete=OnDelete.restrict, index=True)
     preferred_contact_method = Varchar(length=16)
     contact_encrypted = Text()
-    contact_index = Varchar(length=64, index=True)
+    # Looked up only with the service among active requests: the partial unique index
+    # ``waitlist_requests_one_active`` (contact_index, service) serves that.
+    contact_index = Varchar(length=64)
     preferred_time_window = Varchar(length=16)
     status = Varchar(length=16, default="new", index=True)
     status_reason = Varchar(length=32, null=True, default=None)

@@ -6,16 +6,18 @@ for a known lead). Here it is one statement in autocommit, whose data-modifying 
 
 1. find the active service by slug (``s``): none, nothing below writes anything;
 2. upsert the lead by blind index (``l``): a known lead only gets its last activity moved;
-3. find the contact's active request for that service (``x``);
-4. insert the request only without one (``w``), and every other row only from ``w``'s
-   ``RETURNING``, so a repeat writes nothing but the lead's last activity.
+3. insert the request (``w``) unless the partial unique index ``waitlist_requests_one_active``
+   (contact_index, service, over active requests) already holds one for this contact and
+   service, and every other row only from ``w``'s ``RETURNING``, so a repeat writes nothing
+   but the lead's last activity.
 
-A single statement is atomic without ``BEGIN``/``COMMIT``. Its snapshot is taken when it starts,
-so a concurrent first submission of the same contact and service may be invisible to ``x``;
-the partial unique index ``waitlist_requests_one_active`` (contact_index, service) over active
-requests is the guard: the insert then does nothing and a second, fresh lookup returns the
-request that won. asyncpg prepares and caches the statement per connection (its text changes
-only when equal values or ``NULL`` fall on other columns: a handful of shapes).
+A single statement is atomic without ``BEGIN``/``COMMIT``. The unique index is the dedup, for a
+request committed long ago and for a concurrent first submission alike (the insert waits for
+it, then does nothing): then a fresh lookup returns the request that is there. The statement
+reads no waitlist request itself: a lookup here got a generic plan that scanned all of the
+service's requests (``tests/integration/test_waitlist_submission_plan_db.py``). asyncpg
+prepares and caches the statement per connection (its text changes only when equal values or
+``NULL`` fall on other columns: a handful of shapes).
 """
 
 # The statement is formatted from placeholders ("$n::type") and constants only; every value is
@@ -32,19 +34,16 @@ from uuid import UUID
 
 from piccolo.engine.base import Engine
 
-from domain.crm import ACTIVE_WAITLIST_STATUSES, Lead, WaitlistStatus, WaitlistSubmission
+from domain.crm import Lead, WaitlistStatus, WaitlistSubmission
 from domain.crm_ports import SubmissionOutcome
-from tables.crm.repositories import _FIND_ACTIVE_WAITLIST, _numbered
-
-_ACTIVE_SQL = ", ".join(f"'{s.value}'" for s in sorted(ACTIVE_WAITLIST_STATUSES))
+from tables.crm.repositories import _FIND_ACTIVE_WAITLIST, ACTIVE_STATUSES_SQL, _numbered
 
 _CONSENT_COLUMNS = (
     "id, subject_type, subject_id, kind, text_version, channel, granted_at, withdrawn_at, "
     "evidence_encrypted"
 )
 _RESULT = (
-    "SELECT (SELECT id FROM s) AS service_id, (SELECT id FROM x) AS existing_id, "
-    "(SELECT status FROM x) AS existing_status, (SELECT id FROM w) AS created_id, "
+    "SELECT (SELECT id FROM s) AS service_id, (SELECT id FROM w) AS created_id, "
     "(SELECT status FROM w) AS created_status"
 )
 _CASTS: dict[type, str] = {UUID: "uuid", datetime: "timestamptz", int: "integer", str: "text"}
@@ -59,14 +58,11 @@ def _template(consents: int, email: bool) -> str:
         "SELECT {}, {}, {}, {}, {}, {}, {}, {}, {}, {} FROM s "
         "ON CONFLICT (contact_index) DO UPDATE SET last_activity_at = "
         "EXCLUDED.last_activity_at, updated_at = EXCLUDED.updated_at RETURNING id)",
-        "x AS (SELECT r.id, r.status FROM waitlist_requests r JOIN s ON r.service = s.id "
-        f"WHERE r.contact_index = {{}} AND r.status IN ({_ACTIVE_SQL}) "
-        "ORDER BY r.created_at LIMIT 1)",
         "w AS (INSERT INTO waitlist_requests (id, service, lead, preferred_contact_method, "
         "contact_encrypted, contact_index, preferred_time_window, status, assignee, "
         "created_at, updated_at) SELECT {}, s.id, l.id, {}, {}, {}, {}, {}, NULL, {}, {} "
-        "FROM s, l WHERE NOT EXISTS (SELECT 1 FROM x) "
-        f"ON CONFLICT (contact_index, service) WHERE status IN ({_ACTIVE_SQL}) DO NOTHING "
+        "FROM s, l "
+        f"ON CONFLICT (contact_index, service) WHERE status IN ({ACTIVE_STATUSES_SQL}) DO NOTHING "
         "RETURNING id, lead, status)",
     ]
     if consents:
@@ -113,7 +109,6 @@ def _slots(service_slug: str, lead: Lead, submission: WaitlistSubmission) -> lis
         lead.last_activity_at,
         request.created_at,
         request.created_at,
-        rc.blind_index,
         request.id,
         rc.method.value,
         rc.ciphertext,
@@ -160,7 +155,7 @@ def _slots(service_slug: str, lead: Lead, submission: WaitlistSubmission) -> lis
 
 # Types of the slots that may be None (withdrawn_at, evidence), by position in a consent row.
 _NULL_CASTS = {7: "timestamptz", 8: "text"}
-_CONSENTS_START = 20
+_CONSENTS_START = 19
 
 
 @functools.lru_cache(maxsize=64)
@@ -231,17 +226,13 @@ class PostgresWaitlistSubmissions:
             return SubmissionOutcome(
                 row["created_id"], WaitlistStatus(row["created_status"]), created=True
             )
-        if row["existing_id"] is not None:
-            return SubmissionOutcome(
-                row["existing_id"], WaitlistStatus(row["existing_status"]), created=False
-            )
-        # A concurrent submission of this contact and service committed its request after
-        # our snapshot was taken: the unique index stopped ours; a fresh lookup finds it.
+        # The contact has an active request for this service (the unique index stopped
+        # ours, whether it was there before or a concurrent submission committed it after
+        # our snapshot was taken): a fresh lookup finds it.
         found = await connection.fetchrow(
             _numbered(_FIND_ACTIVE_WAITLIST),
             lead.contact.blind_index,
             row["service_id"],
-            *sorted(s.value for s in ACTIVE_WAITLIST_STATUSES),
         )
         if found is None:
             # ... and it was closed in between: submit again, once (the statement wrote
