@@ -8,9 +8,10 @@ serves two apps in their own uvicorn processes on loopback:
 
 - **waitlist**: the real app (``main.build_app``), ``POST /api/public/waitlist`` with a new
   email each time: contact validation, two encryptions and a blind index, then one
-  statement (one round trip, ``tables/crm/waitlist_submissions.py``) looking up the service,
-  upserting the lead, deduplicating and writing the request, two consent records, a timeline
-  event, a tracking event and the confirmation email;
+  statement (``tables/crm/waitlist_submissions.py``) looking up the service, upserting the
+  lead, deduplicating and writing the request, two consent records, a timeline event, a
+  tracking event and the confirmation email; submissions that arrive while such statements
+  run share the next one (group commit), each still written whole or not at all;
 - **baseline**: a minimal Litestar app on the same Piccolo engine and database whose endpoint
   decodes the same body and does a single ``INSERT``.
 

@@ -54,7 +54,9 @@ class WaitlistSubmissions(Protocol):
     false, nothing else is written); otherwise stores ``submission``. ``submission.request``'s
     ``service_id`` and the ``lead_id`` of the request and of the timeline event are resolved
     by the store (the service found by slug, the lead upserted); everything else is stored
-    as given. Concurrent submissions of one contact and service make one request.
+    as given. Concurrent submissions of one contact and service make one request. A store may
+    write concurrent submissions of different contacts in one operation; each is still all
+    or nothing, and one that fails fails only its own ``submit``.
     """
 
     async def submit(

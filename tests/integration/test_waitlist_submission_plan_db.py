@@ -22,7 +22,7 @@ from domain.crm_ports import SubmissionOutcome
 from domain.models import ConsentEvidence
 from domain.use_cases.create_waitlist_request import CreateWaitlistRequestCommand
 from tables.crm.repositories import _FIND_ACTIVE_WAITLIST, _numbered
-from tables.crm.waitlist_submissions import _statement
+from tables.crm.waitlist_submissions import STATEMENT, arguments
 from tables.demo import seed_demo
 
 pytestmark = [pytest.mark.anyio, pytest.mark.postgres]
@@ -32,12 +32,12 @@ class _RecordingSubmissions:
     """Keeps the statement the use case would run, runs nothing."""
 
     def __init__(self) -> None:
-        self.statements: list[tuple[str, list[Any]]] = []
+        self.submissions: list[tuple[str, Lead, WaitlistSubmission]] = []
 
     async def submit(
         self, service_slug: str, lead: Lead, submission: WaitlistSubmission
     ) -> SubmissionOutcome:
-        self.statements.append(_statement(service_slug, lead, submission))
+        self.submissions.append((service_slug, lead, submission))
         return SubmissionOutcome(uuid.uuid4(), WaitlistStatus.NEW, created=True)
 
 
@@ -76,9 +76,11 @@ async def test_the_submission_reads_no_waitlist_request_in_a_generic_plan(db: An
             )
         )
 
+    # One at a time and as one batch: the same statement text, so the same plan.
+    batches = [[one] for one in recorder.submissions] + [recorder.submissions]
     async with db.pool.acquire() as connection:
-        for sql, args in recorder.statements:
-            plan = await _generic_plan(connection, sql, args)
+        for batch in batches:
+            plan = await _generic_plan(connection, STATEMENT, arguments(batch))
             assert any("Insert on waitlist_requests" in line for line in plan), plan
             assert _reads_of_waitlist_requests(plan) == [], "\n".join(plan)
 
