@@ -46,7 +46,6 @@ from domain.crm import Lead, WaitlistStatus, WaitlistSubmission
 from domain.crm_ports import SubmissionOutcome
 from tables.crm.repositories import _FIND_ACTIVE_WAITLIST, ACTIVE_STATUSES_SQL, _numbered
 
-_FIND_ACTIVE_SQL = _numbered(_FIND_ACTIVE_WAITLIST)
 MAX_BATCH = 64
 MAX_IN_FLIGHT = 4
 
@@ -347,7 +346,10 @@ class PostgresWaitlistSubmissions:
             )
         for pending in again:
             (outcomes[batch.index(pending)],) = await self._run(connection, [pending], retry=False)
-        return [outcome for outcome in outcomes if outcome is not None]
+        answered = [outcome for outcome in outcomes if outcome is not None]
+        if len(answered) != len(batch):
+            raise RuntimeError("the waitlist statement did not answer for every submission")
+        return answered
 
 
 def _take_batch(queue: deque[_Pending]) -> list[_Pending]:
