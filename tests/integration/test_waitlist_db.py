@@ -238,6 +238,24 @@ async def test_the_same_phone_in_three_formats_is_one_request_and_one_lead(flow:
     assert await EmailOutboxTable.count() == 0  # phone contacts get no email
 
 
+async def test_after_a_request_is_closed_the_same_contact_gets_a_new_one(flow: Any) -> None:
+    client, _, slug = flow
+    first = await client.post("/api/public/waitlist", json=waitlist_body(slug))
+    assert first.status_code == 201
+    await WaitlistRequestTable.update({WaitlistRequestTable.status: "declined"}).where(
+        WaitlistRequestTable.id == first.json()["waitlist_request_id"]
+    )
+
+    again = await client.post("/api/public/waitlist", json=waitlist_body(slug))
+
+    assert again.status_code == 201
+    assert again.json()["waitlist_request_id"] != first.json()["waitlist_request_id"]
+    assert await WaitlistRequestTable.count() == 2
+    assert await LeadTable.count() == 1
+    assert await ConsentRecordTable.count() == 4
+    assert await EmailOutboxTable.count() == 2
+
+
 async def test_concurrent_submissions_of_one_contact_make_one_request_and_one_lead(
     flow: Any,
 ) -> None:
