@@ -17,7 +17,6 @@ import asyncpg  # type: ignore[import-untyped]
 import pytest
 
 import main
-from domain.crm import Lead, WaitlistStatus, WaitlistSubmission
 from domain.crm_ports import SubmissionOutcome
 from domain.errors import ServiceNotFound
 from domain.models import ConsentEvidence
@@ -34,6 +33,7 @@ from tables.crm.tables import (
 )
 from tables.crm.waitlist_submissions import PostgresWaitlistSubmissions
 from tables.demo import seed_demo
+from tests.support.crm_fakes import RecordingSubmissions
 
 pytestmark = [pytest.mark.anyio, pytest.mark.postgres]
 
@@ -149,20 +149,9 @@ async def test_an_unknown_service_in_a_burst_fails_only_itself(db: Any) -> None:
     assert await LeadTable.count() == 5
 
 
-class _Recorder:
-    def __init__(self) -> None:
-        self.submissions: list[tuple[str, Lead, WaitlistSubmission]] = []
-
-    async def submit(
-        self, service_slug: str, lead: Lead, submission: WaitlistSubmission
-    ) -> SubmissionOutcome:
-        self.submissions.append((service_slug, lead, submission))
-        return SubmissionOutcome(uuid.uuid4(), WaitlistStatus.NEW, created=True)
-
-
 async def test_a_submission_the_database_refuses_fails_alone_and_leaves_nothing(db: Any) -> None:
     use_case, _, slugs = await _world(db)
-    recorder = _Recorder()
+    recorder = RecordingSubmissions()
     use_case._submissions = recorder
     for method, value in contacts(6):
         await use_case.execute(command(slugs[0], method, value))

@@ -17,28 +17,14 @@ from typing import Any
 import pytest
 
 import main
-from domain.crm import Lead, WaitlistStatus, WaitlistSubmission
-from domain.crm_ports import SubmissionOutcome
 from domain.models import ConsentEvidence
 from domain.use_cases.create_waitlist_request import CreateWaitlistRequestCommand
 from tables.crm.repositories import _FIND_ACTIVE_WAITLIST, _numbered
 from tables.crm.waitlist_submissions import STATEMENT, arguments
 from tables.demo import seed_demo
+from tests.support.crm_fakes import RecordingSubmissions
 
 pytestmark = [pytest.mark.anyio, pytest.mark.postgres]
-
-
-class _RecordingSubmissions:
-    """Keeps the statement the use case would run, runs nothing."""
-
-    def __init__(self) -> None:
-        self.submissions: list[tuple[str, Lead, WaitlistSubmission]] = []
-
-    async def submit(
-        self, service_slug: str, lead: Lead, submission: WaitlistSubmission
-    ) -> SubmissionOutcome:
-        self.submissions.append((service_slug, lead, submission))
-        return SubmissionOutcome(uuid.uuid4(), WaitlistStatus.NEW, created=True)
 
 
 async def _generic_plan(connection: Any, sql: str, args: list[Any]) -> list[str]:
@@ -59,7 +45,7 @@ async def test_the_submission_reads_no_waitlist_request_in_a_generic_plan(db: An
     await seed_demo()
     container = main.build_container(main.load_settings())
     use_case = container.create_waitlist_request
-    recorder = _RecordingSubmissions()
+    recorder = RecordingSubmissions()
     use_case._submissions = recorder
     slug = (await container.list_services.execute())[0].slug
     for method, contact in (("email", "plan@example.org"), ("phone", "+7 912 345-67-89")):

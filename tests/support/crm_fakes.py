@@ -14,8 +14,10 @@ from domain.crm import (
     LeadStatus,
     LeadTimelineEvent,
     WaitlistRequest,
+    WaitlistStatus,
     WaitlistSubmission,
 )
+from domain.crm_ports import SubmissionOutcome
 from domain.emails import ClaimedEmail, EmailMessage, EmailStatus, OutgoingEmail
 from domain.errors import MailRejected, MailServerUnavailable
 from domain.models import ConsentRecord, TrackingEvent
@@ -203,3 +205,17 @@ def permanent_failure() -> Exception:
 class FixedConciergeLinks:
     def concierge_link(self, service_slug: str) -> str:
         return f"https://t.me/test_concierge_bot?start=concierge-{service_slug}"
+
+
+class RecordingSubmissions:
+    """A ``WaitlistSubmissions`` that keeps what it is handed and stores nothing: for tests
+    that run the real store's statement on submissions of their own making."""
+
+    def __init__(self) -> None:
+        self.submissions: list[tuple[str, Lead, WaitlistSubmission]] = []
+
+    async def submit(
+        self, service_slug: str, lead: Lead, submission: WaitlistSubmission
+    ) -> SubmissionOutcome:
+        self.submissions.append((service_slug, lead, submission))
+        return SubmissionOutcome(uuid4(), WaitlistStatus.NEW, created=True)
