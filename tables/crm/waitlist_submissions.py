@@ -99,14 +99,15 @@ _CONSENT_COLUMNS = (
 )
 
 
-def _unnest(columns: tuple[tuple[str, str], ...], first: int) -> str:
+def _unnest(columns: tuple[tuple[str, str], ...], first: int, alias: str) -> str:
     arrays = ", ".join(f"${first + i}::{kind}[]" for i, (_, kind) in enumerate(columns))
     names = ", ".join(name for name, _ in columns)
-    return f"unnest({arrays}) AS {{alias}}({names})"
+    return f"unnest({arrays}) AS {alias}({names})"
 
 
-_V = _unnest(_SUBMISSION_COLUMNS, 1).format(alias="v")
-_C = _unnest(_CONSENT_COLUMNS, len(_SUBMISSION_COLUMNS) + 1).format(alias="c")
+_V = _unnest(_SUBMISSION_COLUMNS, 1, "v")
+_C = _unnest(_CONSENT_COLUMNS, len(_SUBMISSION_COLUMNS) + 1, "c")
+_FIND_ACTIVE = _numbered(_FIND_ACTIVE_WAITLIST)
 
 STATEMENT = (
     f"WITH v AS (SELECT * FROM {_V}), "
@@ -330,7 +331,7 @@ class PostgresWaitlistSubmissions:
             # ours, whether it was there before or a concurrent submission committed it
             # after our snapshot was taken): a fresh lookup finds it.
             found = await connection.fetchrow(
-                _numbered(_FIND_ACTIVE_WAITLIST),
+                _FIND_ACTIVE,
                 pending.lead.contact.blind_index,
                 row["service_id"],
             )
