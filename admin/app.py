@@ -20,9 +20,26 @@ from piccolo_api.rate_limiting.middleware import InMemoryLimitProvider
 from piccolo_api.session_auth.tables import SessionsBase
 from starlette.exceptions import HTTPException
 
-from admin.forms import EXPORT_LEADS_FORM, StaffForms, build_forms
-from admin.gate import RoleGate
-from admin.policy import ADMINS, ALL_ROLES, MANAGERS, NOBODY, AdminPolicy, FormRule, TableRule
+from admin.forms import (
+    CHANGE_STATUS_FORM,
+    CLAIM_FORM,
+    EXPORT_LEADS_FORM,
+    REVEAL_CONTACT_FORM,
+    StaffForms,
+    build_forms,
+)
+from admin.gate import DashboardPage, FormSchemaSource, RoleGate
+from admin.policy import (
+    ADMINS,
+    ALL_ROLES,
+    MANAGERS,
+    NOBODY,
+    AdminPolicy,
+    FormRule,
+    LinkRule,
+    TableRule,
+)
+from admin.validators import guard_form, table_validators
 from domain.models import StaffRole
 from domain.staff_ports import StaffDirectory
 from tables.core.tables import (
@@ -127,6 +144,9 @@ USER_FIELDS = _names(
     BaseUser.last_login,
 )
 
+# Operators see who their colleagues are, not their emails or account flags.
+OPERATOR_USER_FIELDS = _names(BaseUser.id, BaseUser.username)
+
 TABLE_RULES: tuple[TableRule, ...] = (
     TableRule("waitlist_requests", read=ALL_ROLES, write=NOBODY, api_fields=WAITLIST_FIELDS),
     TableRule("payments", read=ALL_ROLES, write=NOBODY, api_fields=PAYMENT_FIELDS),
@@ -136,8 +156,15 @@ TABLE_RULES: tuple[TableRule, ...] = (
     TableRule("consent_records", read=ALL_ROLES, write=NOBODY, api_fields=CONSENT_FIELDS),
     TableRule("services", read=ALL_ROLES, write=ADMINS),
     TableRule("slots", read=ALL_ROLES, write=ADMINS),
-    TableRule("staff_roles", read=ADMINS, write=ADMINS),
-    TableRule("piccolo_user", read=ALL_ROLES, write=NOBODY, api_fields=USER_FIELDS),
+    # Roles change only through the staff access form: admins only, audited, never the last admin.
+    TableRule("staff_roles", read=ADMINS, write=NOBODY),
+    TableRule(
+        "piccolo_user",
+        read=ALL_ROLES,
+        write=NOBODY,
+        api_fields=USER_FIELDS,
+        fields_by_role={StaffRole.OPERATOR: OPERATOR_USER_FIELDS},
+    ),
     TableRule("contact_access_log", read=ADMINS, write=NOBODY),
 )
 
@@ -232,13 +259,20 @@ def table_configs() -> list[TableConfig]:
     ]
 
 
+# Who may use each form, by its exact name; a form missing here is nobody's (fail closed).
+FORM_ROLES: dict[str, frozenset[StaffRole]] = {
+    CLAIM_FORM: ALL_ROLES,
+    CHANGE_STATUS_FORM: ALL_ROLES,
+    REVEAL_CONTACT_FORM: ALL_ROLES,
+    EXPORT_LEADS_FORM: MANAGERS,
+}
+DASHBOARD_URL = "/admin/dashboard/"
+LINKS = (LinkRule("Панель руководителя", DASHBOARD_URL, MANAGERS),)
+
+
 def build_policy(forms: Sequence[FormConfig], tables: Sequence[TableConfig]) -> AdminPolicy:
     form_rules = {
-        form.slug: FormRule(
-            form.name,
-            MANAGERS if form.name == EXPORT_LEADS_FORM else ALL_ROLES,
-            form.description,
-        )
+        form.slug: FormRule(form.name, FORM_ROLES.get(form.name, NOBODY), form.description)
         for form in forms
     }
     groups = {
@@ -247,13 +281,28 @@ def build_policy(forms: Sequence[FormConfig], tables: Sequence[TableConfig]) -> 
         if config.menu_group
     }
     groups.update({form.slug: form.form_group for form in forms if form.form_group})
-    return AdminPolicy({rule.tablename: rule for rule in TABLE_RULES}, form_rules, groups)
+    return AdminPolicy(
+        {rule.tablename: rule for rule in TABLE_RULES}, form_rules, groups, links=LINKS
+    )
 
 
-def build_admin(config: AdminConfig, *, forms: StaffForms, staff: StaffDirectory) -> RoleGate:
+def build_admin(
+    config: AdminConfig,
+    *,
+    forms: StaffForms,
+    staff: StaffDirectory,
+    schemas: FormSchemaSource | None = None,
+    dashboard: DashboardPage | None = None,
+) -> RoleGate:
     """The whole staff admin as one ASGI app (mount it at ``/admin/``)."""
     form_configs = build_forms(forms)
     tables = table_configs()
+    policy = build_policy(form_configs, tables)
+    # The same rules again inside Piccolo, for anything that got past the gate.
+    for table in tables:
+        table.validators = table_validators(policy, staff, table.table_class._meta.tablename)
+    for form in form_configs:
+        guard_form(policy, staff, form)
     # Explicit, so a blocked client is let in again after ``login_block`` (Piccolo's default
     # limiter blocks until the process restarts).
     limiter = InMemoryLimitProvider(
@@ -276,7 +325,9 @@ def build_admin(config: AdminConfig, *, forms: StaffForms, staff: StaffDirectory
         default_language_code="ru",
         auto_include_related=False,
         allowed_hosts=list(config.allowed_hosts),
+        # Every link; the gate answers ``/api/links/`` with those the role may open.
+        sidebar_links={link.label: link.url for link in LINKS},
     )
-    gate = RoleGate(admin, policy=build_policy(form_configs, tables), staff=staff)
+    gate = RoleGate(admin, policy=policy, staff=staff, schemas=schemas, dashboard=dashboard)
     gate.login_limiter = limiter
     return gate

@@ -9,7 +9,7 @@ blind index, no provider secrets), whatever the query asks for.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from domain.models import StaffRole
 
@@ -25,6 +25,11 @@ class TableRule:
     read: frozenset[StaffRole]
     write: frozenset[StaffRole]
     api_fields: tuple[str, ...] | None = None  # None: every column (none of them sensitive)
+    # Narrower columns for some roles (operators see no other staff member's email or flags).
+    fields_by_role: Mapping[StaffRole, tuple[str, ...]] = field(default_factory=dict)
+
+    def api_fields_for(self, role: StaffRole) -> tuple[str, ...] | None:
+        return self.fields_by_role.get(role, self.api_fields)
 
     def may_read(self, role: StaffRole | None) -> bool:
         return role is not None and (role in self.read or role in self.write)
@@ -40,16 +45,27 @@ class FormRule:
     description: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class LinkRule:
+    """A link in the admin's sidebar, shown only to the roles that may open it."""
+
+    label: str
+    url: str
+    roles: frozenset[StaffRole]
+
+
 class AdminPolicy:
     def __init__(
         self,
         tables: Mapping[str, TableRule],
         forms: Mapping[str, FormRule],
         groups: Mapping[str, str] | None = None,
+        links: tuple[LinkRule, ...] = (),
     ) -> None:
         self.tables = dict(tables)
         self.forms = dict(forms)  # by slug
         self.groups = dict(groups or {})  # menu group by table name or form slug
+        self.links = links
 
     def table(self, tablename: str) -> TableRule | None:
         return self.tables.get(tablename)
@@ -60,6 +76,10 @@ class AdminPolicy:
     def may_use_form(self, role: StaffRole | None, slug: str) -> bool:
         rule = self.forms.get(slug)
         return rule is not None and role is not None and role in rule.roles
+
+    def links_for(self, role: StaffRole | None) -> dict[str, str]:
+        """Piccolo Admin's sidebar links (label -> URL) this role may open."""
+        return {link.label: link.url for link in self.links if role in link.roles}
 
     def grouped(self, items: list[tuple[str, object]]) -> dict[str, object]:
         """Piccolo Admin's grouped menu shape: ``{"grouped": {...}, "ungrouped": [...]}``."""
