@@ -178,13 +178,25 @@ def build_staff_forms(
 def build_admin_app(container: Container) -> Any:
     """The staff admin (Piccolo Admin behind the role gate), built once per process."""
     from admin.app import AdminConfig, build_admin
+    from admin.dashboard import Dashboard
+    from domain.use_cases.get_dashboard import GetDashboardUseCase
+    from tables.staff.dashboard_queries import PiccoloDashboardQueries
 
     settings = container.settings
     config = AdminConfig(
         allowed_hosts=settings.admin_allowed_hosts,
         production=settings.is_production,
     )
-    return build_admin(config, forms=container.staff, staff=container.staff_directory)
+    dashboard = Dashboard(
+        GetDashboardUseCase(
+            queries=PiccoloDashboardQueries(container.engine),
+            staff=container.staff_directory,
+            clock=container.clock,
+        )
+    )
+    return build_admin(
+        config, forms=container.staff, staff=container.staff_directory, dashboard=dashboard
+    )
 
 
 def build_mailer(settings: Settings) -> Mailer:
