@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from domain.crm import WaitlistStatus, waitlist_transition_allowed
+from domain.crm import TimeWindow, WaitlistStatus, waitlist_transition_allowed
 from domain.models import ContactMethod, StaffRole
 
 # The queue works on the waitlist's own lifecycle (``domain.crm``); staff may make every move
@@ -93,6 +93,24 @@ class QueueItem:
     assignee_id: int | None
     lead_id: UUID | None
     service_id: UUID | None
+    created_at: datetime
+
+
+class PickPurpose(enum.StrEnum):
+    """What a staff member picks a request for in a form."""
+
+    CLAIM = "claim"  # take a ``new`` request into work
+    WORK = "work"  # change the status of, or reveal the contact of, a request in work
+
+
+@dataclass(frozen=True, slots=True)
+class PickableRequest:
+    """A waitlist request as a form offers it to pick: readable, and no contact at all."""
+
+    id: UUID
+    status: QueueStatus
+    service_title: str
+    time_window: TimeWindow
     created_at: datetime
 
 

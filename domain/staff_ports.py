@@ -12,6 +12,7 @@ from domain.staff import (
     ContactAccessEntry,
     LeadExportFilter,
     LeadExportRow,
+    PickableRequest,
     QueueItem,
     QueueStatus,
     StaffMember,
@@ -63,6 +64,17 @@ class StaffQueueRepository(Protocol):
         now: datetime,
     ) -> None:
         """A typed lead timeline event (and a staff action row) for a queue change."""
+        ...
+
+
+class PickableRequests(Protocol):
+    """The requests a form offers to pick, read outside any transaction."""
+
+    async def oldest(
+        self, *, statuses: frozenset[QueueStatus], assignee_id: int | None, limit: int
+    ) -> Sequence[PickableRequest]:
+        """Requests in one of ``statuses`` (only ``assignee_id``'s when given), oldest first,
+        at most ``limit``, each with its service's title."""
         ...
 
 

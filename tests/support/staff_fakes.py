@@ -13,6 +13,7 @@ from domain.staff import (
     ContactAccessEntry,
     LeadExportFilter,
     LeadExportRow,
+    PickableRequest,
     QueueItem,
     QueueStatus,
     StaffMember,
@@ -144,3 +145,26 @@ class InMemoryLeadExportSource:
             ]
         page = rows[:limit]
         return page if with_contacts else [replace(r, contact_ciphertext=None) for r in page]
+
+
+class InMemoryPickableRequests:
+    """Requests with their assignees, filtered and ordered like the real query."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[PickableRequest, int | None]] = []
+        self.asked: list[tuple[frozenset[QueueStatus], int | None, int]] = []
+
+    def add(self, request: PickableRequest, assignee_id: int | None = None) -> None:
+        self.rows.append((request, assignee_id))
+
+    async def oldest(
+        self, *, statuses: frozenset[QueueStatus], assignee_id: int | None, limit: int
+    ) -> Sequence[PickableRequest]:
+        self.asked.append((statuses, assignee_id, limit))
+        matching = [
+            request
+            for request, assignee in self.rows
+            if request.status in statuses and (assignee_id is None or assignee == assignee_id)
+        ]
+        matching.sort(key=lambda r: (r.created_at, str(r.id)))
+        return matching[:limit]
