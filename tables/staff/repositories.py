@@ -10,12 +10,13 @@ from uuid import UUID, uuid4
 from piccolo.columns.combination import And, Or, Where
 from piccolo.engine.base import Engine
 
-from domain.crm import EncryptedContact, LeadTimelineEventType
+from domain.crm import EncryptedContact, LeadTimelineEventType, TimeWindow
 from domain.models import ContactMethod, StaffRole
 from domain.staff import (
     ContactAccessEntry,
     LeadExportFilter,
     LeadExportRow,
+    PickableRequest,
     QueueItem,
     QueueStatus,
     StaffMember,
@@ -151,6 +152,39 @@ class PiccoloStaffQueueRepository:
                 outcome=None if outcome is None else outcome.value,
             )
         )
+
+
+class PiccoloPickableRequests:
+    """Implements ``PickableRequests``: one query, the service's title joined in."""
+
+    async def oldest(
+        self, *, statuses: frozenset[QueueStatus], assignee_id: int | None, limit: int
+    ) -> Sequence[PickableRequest]:
+        where: Any = _W.status.is_in(sorted(status.value for status in statuses))
+        if assignee_id is not None:
+            where &= _W.assignee == assignee_id
+        rows = (
+            await _W.select(
+                _W.id,
+                _W.status,
+                _W.preferred_time_window,
+                _W.created_at,
+                _W.service.title.as_alias("service_title"),
+            )
+            .where(where)
+            .order_by(_W.created_at, _W.id)
+            .limit(limit)
+        )
+        return [
+            PickableRequest(
+                id=row["id"],
+                status=QueueStatus(row["status"]),
+                service_title=row["service_title"] or "",
+                time_window=TimeWindow(row["preferred_time_window"]),
+                created_at=as_utc(row["created_at"]),
+            )
+            for row in rows
+        ]
 
 
 class PiccoloContactAccessLog:
