@@ -95,3 +95,11 @@ class LeadExportSource(Protocol):
         limit: int,
         with_contacts: bool,
     ) -> Sequence[LeadExportRow]: ...
+
+
+class StaffSessionStore(Protocol):
+    """The staff admin's login sessions (Piccolo's session table)."""
+
+    async def purge_expired(self, now: datetime, limit: int) -> int:
+        """Delete up to ``limit`` sessions past their idle expiry or maximum age; how many."""
+        ...
