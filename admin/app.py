@@ -2,7 +2,8 @@
 
 ``build_admin`` returns one ASGI app: Piccolo Admin (Russian UI, CSRF, session login with an
 explicit limiter that blocks for a bounded time, expiring sessions, secure cookies in
-production) behind the :class:`admin.gate.RoleGate`.
+production) behind the :class:`admin.gate.RoleGate`, and that behind the
+:class:`admin.login_guard.LoginGuard` (the per-username login limit and the failed-login log).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from admin.forms import (
     build_forms,
 )
 from admin.gate import DashboardPage, FormSchemaSource, RoleGate
+from admin.login_guard import InMemoryLoginFailures, LoginGuard
 from admin.policy import (
     ADMINS,
     ALL_ROLES,
@@ -50,6 +52,7 @@ from tables.core.tables import (
 )
 from tables.crm.tables import LeadTable, LeadTimelineEventTable, WaitlistRequestTable
 from tables.payments.tables import PaymentTable
+from tables.staff.accounts import StaffUser
 from tables.staff.tables import ContactAccessLogTable, StaffRoleTable
 
 SITE_NAME = "Эмоциональный баланс"
@@ -66,6 +69,9 @@ class AdminConfig:
     login_attempts: int = 10
     login_window: timedelta = timedelta(minutes=5)
     login_block: timedelta = timedelta(minutes=15)
+    # Failed logins per username (from any client) within the window; more are refused.
+    username_login_failures: int = 10
+    username_login_window: timedelta = timedelta(minutes=15)
     page_size: int = 25
     export_max_rows: int = 100_000
 
@@ -250,7 +256,8 @@ def table_configs() -> list[TableConfig]:
             ],
             menu_group="Сотрудники",
         ),
-        readonly(BaseUser, USER_FIELDS, menu_group="Сотрудники"),
+        # The auth table itself, so Piccolo keeps its superuser-only writes on it.
+        readonly(StaffUser, USER_FIELDS, menu_group="Сотрудники"),
         TableConfig(
             ContactAccessLogTable,
             order_by=[OrderBy(ContactAccessLogTable.occurred_at, ascending=False)],
@@ -293,7 +300,7 @@ def build_admin(
     staff: StaffDirectory,
     schemas: FormSchemaSource | None = None,
     dashboard: DashboardPage | None = None,
-) -> RoleGate:
+) -> LoginGuard:
     """The whole staff admin as one ASGI app (mount it at ``/admin/``)."""
     form_configs = build_forms(forms)
     tables = table_configs()
@@ -313,7 +320,7 @@ def build_admin(
     admin: Any = create_admin(
         tables=tables,
         forms=form_configs,
-        auth_table=BaseUser,
+        auth_table=StaffUser,  # staff password length; PBKDF2 off the event loop
         session_table=SessionsBase,
         session_expiry=config.session_expiry,
         max_session_expiry=config.max_session_expiry,
@@ -329,5 +336,7 @@ def build_admin(
         sidebar_links={link.label: link.url for link in LINKS},
     )
     gate = RoleGate(admin, policy=policy, staff=staff, schemas=schemas, dashboard=dashboard)
-    gate.login_limiter = limiter
-    return gate
+    failures = InMemoryLoginFailures(
+        limit=config.username_login_failures, window=config.username_login_window
+    )
+    return LoginGuard(gate, failures=failures, client_limiter=limiter)
