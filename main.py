@@ -49,6 +49,7 @@ from domain.use_cases.handle_payment_notification import HandlePaymentNotificati
 from domain.use_cases.hold_slot import HoldSlotUseCase
 from domain.use_cases.list_services import ListServicesUseCase
 from domain.use_cases.purge_idempotency_keys import PurgeIdempotencyKeysUseCase
+from domain.use_cases.purge_staff_sessions import PurgeStaffSessionsUseCase
 from domain.use_cases.reconcile_payments import ReconcilePaymentsUseCase
 from domain.use_cases.record_frontend_event import RecordFrontendEventUseCase
 from domain.use_cases.reveal_contact import RevealContactUseCase
@@ -88,6 +89,7 @@ class Container:
     staff: StaffForms
     staff_directory: StaffDirectory
     payments: PaymentServices
+    purge_staff_sessions: PurgeStaffSessionsUseCase
 
 
 def database_engine() -> Any:
@@ -102,6 +104,7 @@ def database_engine() -> Any:
 
 def build_container(settings: Settings, *, clock: Clock | None = None) -> Container:
     from tables.staff.repositories import PiccoloStaffDirectory
+    from tables.staff.sessions import PiccoloStaffSessionStore
     from tables.uow import unit_of_work_factory
 
     engine = database_engine()
@@ -152,6 +155,9 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         staff=build_staff_forms(uow, clock, encryptor, staff_directory),
         staff_directory=staff_directory,
         payments=build_payments(settings, uow, clock, encryptor),
+        purge_staff_sessions=PurgeStaffSessionsUseCase(
+            sessions=PiccoloStaffSessionStore(), clock=clock
+        ),
     )
 
 
@@ -528,7 +534,10 @@ def cmd_create_staff(args: argparse.Namespace) -> int:
     try:
         user_id = asyncio.run(run())
     except StaffAccountError as exc:
-        err_console.print(f"[red]Cannot create the staff user:[/] {exc}")
+        # One line, however narrow the terminal: scripts read it.
+        err_console.print(
+            f"[red]Cannot create the staff user:[/] {escape(str(exc))}", soft_wrap=True
+        )
         return 1
     console.print(f"[green]Created[/] {args.username} (id {user_id}) with role {args.role}.")
     if generated:
@@ -702,6 +711,10 @@ async def _purge_idempotency_keys_job(container: Container) -> int:
     return await container.payments.purge_idempotency_keys.execute()
 
 
+async def _purge_admin_sessions_job(container: Container) -> int:
+    return await container.purge_staff_sessions.execute()
+
+
 def worker_jobs() -> list[tuple[str, WorkerJob]]:
     """Every periodic job of the worker, by name. Each returns how much work it did."""
     return [
@@ -710,6 +723,7 @@ def worker_jobs() -> list[tuple[str, WorkerJob]]:
         ("reconcile-payments", _reconcile_payments_job),
         ("deliver-tracking", _deliver_tracking_job),
         ("purge-idempotency-keys", _purge_idempotency_keys_job),
+        ("purge-admin-sessions", _purge_admin_sessions_job),
     ]
 
 
