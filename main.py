@@ -165,7 +165,8 @@ def build_staff_forms(
     uow: UnitOfWorkFactory, clock: Clock, encryptor: FernetEncryptor, staff: StaffDirectory
 ) -> StaffForms:
     from admin.forms import StaffForms
-    from tables.staff.repositories import PiccoloLeadExportSource
+    from domain.use_cases.list_pickable_requests import ListPickableRequestsUseCase
+    from tables.staff.repositories import PiccoloLeadExportSource, PiccoloPickableRequests
 
     return StaffForms(
         claim=ClaimWaitlistRequestUseCase(uow=uow, clock=clock, staff=staff),
@@ -177,6 +178,9 @@ def build_staff_forms(
             staff=staff,
             encryptor=encryptor,
             source=PiccoloLeadExportSource(),
+        ),
+        pickable=ListPickableRequestsUseCase(
+            requests=PiccoloPickableRequests(), staff=staff, clock=clock
         ),
     )
 

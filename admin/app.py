@@ -21,12 +21,14 @@ from piccolo_api.rate_limiting.middleware import InMemoryLimitProvider
 from piccolo_api.session_auth.tables import SessionsBase
 from starlette.exceptions import HTTPException
 
+from admin.form_screen import FormScreenWithChoices
 from admin.forms import (
     CHANGE_STATUS_FORM,
     CLAIM_FORM,
     EXPORT_LEADS_FORM,
     REVEAL_CONTACT_FORM,
     StaffForms,
+    build_form_schemas,
     build_forms,
 )
 from admin.gate import DashboardPage, FormSchemaSource, RoleGate
@@ -303,6 +305,8 @@ def build_admin(
 ) -> LoginGuard:
     """The whole staff admin as one ASGI app (mount it at ``/admin/``)."""
     form_configs = build_forms(forms)
+    if schemas is None:  # the queue's forms, with the requests each member may pick
+        schemas = build_form_schemas(forms)
     tables = table_configs()
     policy = build_policy(form_configs, tables)
     # The same rules again inside Piccolo, for anything that got past the gate.
@@ -335,6 +339,8 @@ def build_admin(
         # Every link; the gate answers ``/api/links/`` with those the role may open.
         sidebar_links={link.label: link.url for link in LINKS},
     )
+    # The form screen draws ``extra.choices`` as drop-downs (``admin.form_screen``).
+    admin = FormScreenWithChoices(admin)
     gate = RoleGate(admin, policy=policy, staff=staff, schemas=schemas, dashboard=dashboard)
     failures = InMemoryLoginFailures(
         limit=config.username_login_failures, window=config.username_login_window
