@@ -2,7 +2,8 @@
 
 Contacts and recipients are stored only as Fernet ciphertext (registered for key rotation in
 ``tables/encrypted_columns.py``) beside an HMAC blind index; timeline rows carry typed codes
-and references, never free text.
+and references, never free text. Columns staff see carry a Russian ``verbose_name`` and codes
+Russian ``choices``; ciphertext and blind indexes are ``secret`` (never in the admin API).
 """
 
 from __future__ import annotations
@@ -19,72 +20,129 @@ from piccolo.columns import (
     Varchar,
 )
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.columns.readable import Readable
 from piccolo.table import Table
 
 from tables.core.tables import AppointmentTable, ServiceTable
+from tables.labels import (
+    ContactMethodChoice,
+    LeadSourceChoice,
+    LeadStatusChoice,
+    StatusOutcomeChoice,
+    TimelineEventChoice,
+    TimeWindowChoice,
+    WaitlistStatusChoice,
+    titled,
+)
 
 
 class LeadTable(Table, tablename="leads"):
     """One person as the CRM knows them, deduplicated by the blind index of their contact."""
 
-    id = UUID(primary_key=True)
-    contact_method = Varchar(length=16)
-    contact_encrypted = Text()
+    id = titled("ID", UUID(primary_key=True))
+    contact_method = titled("Способ связи", Varchar(length=16, choices=ContactMethodChoice))
+    contact_encrypted = titled("Контакт (зашифрован)", Text(secret=True))
     # The unique constraint is the index: a second one would only cost every insert.
-    contact_index = Varchar(length=64, unique=True)
-    source = Varchar(length=16)
-    status = Varchar(length=16, default="new", index=True)
-    first_activity_at = Timestamptz(index=True)
-    last_activity_at = Timestamptz()
-    created_at = Timestamptz(default=TimestamptzNow())
-    updated_at = Timestamptz(default=TimestamptzNow())
+    contact_index = titled("Индекс контакта", Varchar(length=64, unique=True, secret=True))
+    source = titled("Источник", Varchar(length=16, choices=LeadSourceChoice))
+    status = titled(
+        "Статус", Varchar(length=16, default="new", index=True, choices=LeadStatusChoice)
+    )
+    first_activity_at = titled("Первое обращение", Timestamptz(index=True))
+    last_activity_at = titled("Последняя активность", Timestamptz())
+    created_at = titled("Создан", Timestamptz(default=TimestamptzNow()))
+    updated_at = titled("Изменён", Timestamptz(default=TimestamptzNow()))
 
 
 class WaitlistRequestTable(Table, tablename="waitlist_requests"):
     """The staff queue works these oldest first (``created_at``), by status and service."""
 
-    id = UUID(primary_key=True)
-    service = ForeignKey(ServiceTable, on_delete=OnDelete.restrict, index=True)
-    lead = ForeignKey(LeadTable, on_delete=OnDelete.restrict, index=True)
-    preferred_contact_method = Varchar(length=16)
-    contact_encrypted = Text()
+    id = titled("ID", UUID(primary_key=True))
+    service = titled("Услуга", ForeignKey(ServiceTable, on_delete=OnDelete.restrict, index=True))
+    lead = titled("Лид", ForeignKey(LeadTable, on_delete=OnDelete.restrict, index=True))
+    preferred_contact_method = titled(
+        "Способ связи", Varchar(length=16, choices=ContactMethodChoice)
+    )
+    contact_encrypted = titled("Контакт (зашифрован)", Text(secret=True))
     # Looked up only with the service among active requests: the partial unique index
     # ``waitlist_requests_one_active`` (contact_index, service) serves that.
-    contact_index = Varchar(length=64)
-    preferred_time_window = Varchar(length=16)
-    status = Varchar(length=16, default="new", index=True)
-    status_reason = Varchar(length=32, null=True, default=None)
-    assignee = ForeignKey(
-        BaseUser, on_delete=OnDelete.restrict, null=True, default=None, index=True
+    contact_index = titled("Индекс контакта", Varchar(length=64, secret=True))
+    preferred_time_window = titled("Удобное время", Varchar(length=16, choices=TimeWindowChoice))
+    status = titled(
+        "Статус", Varchar(length=16, default="new", index=True, choices=WaitlistStatusChoice)
     )
-    assigned_at = Timestamptz(null=True, default=None)
-    created_at = Timestamptz(index=True)
-    updated_at = Timestamptz(default=TimestamptzNow())
+    status_reason = titled(
+        "Результат", Varchar(length=32, null=True, default=None, choices=StatusOutcomeChoice)
+    )
+    assignee = titled(
+        "Сотрудник",
+        ForeignKey(
+            BaseUser,
+            on_delete=OnDelete.restrict,
+            null=True,
+            default=None,
+            index=True,
+        ),
+    )
+    assigned_at = titled("Взята в работу", Timestamptz(null=True, default=None))
+    created_at = titled("Поступила", Timestamptz(index=True))
+    updated_at = titled("Изменена", Timestamptz(default=TimestamptzNow()))
+
+    @classmethod
+    def get_readable(cls) -> Readable:
+        """Where a request is referenced (the lead timeline): its service's title."""
+        return Readable(template="%s", columns=[cls.service.title])
 
 
 class LeadTimelineEventTable(Table, tablename="lead_timeline_events"):
     """Append-only; a type, references and typed codes, never free text."""
 
-    id = UUID(primary_key=True)
-    lead = ForeignKey(LeadTable, on_delete=OnDelete.restrict, index=True)
-    type = Varchar(length=32)
-    occurred_at = Timestamptz(index=True)
-    waitlist_request = ForeignKey(
-        WaitlistRequestTable, on_delete=OnDelete.restrict, null=True, default=None
+    id = titled("ID", UUID(primary_key=True))
+    lead = titled("Лид", ForeignKey(LeadTable, on_delete=OnDelete.restrict, index=True))
+    type = titled("Событие", Varchar(length=32, choices=TimelineEventChoice))
+    occurred_at = titled("Когда", Timestamptz(index=True))
+    waitlist_request = titled(
+        "Заявка",
+        ForeignKey(
+            WaitlistRequestTable,
+            on_delete=OnDelete.restrict,
+            null=True,
+            default=None,
+        ),
     )
-    appointment = ForeignKey(AppointmentTable, on_delete=OnDelete.restrict, null=True, default=None)
+    appointment = titled(
+        "Запись",
+        ForeignKey(
+            AppointmentTable,
+            on_delete=OnDelete.restrict,
+            null=True,
+            default=None,
+        ),
+    )
     # No foreign key: payments live in another app; the id is enough to find the payment.
-    payment_id = UUID(null=True, default=None, index=True)
-    staff_user = ForeignKey(BaseUser, on_delete=OnDelete.restrict, null=True, default=None)
-    waitlist_status = Varchar(length=16, null=True, default=None)
-    outcome = Varchar(length=32, null=True, default=None)
+    payment_id = titled("ID платежа", UUID(null=True, default=None, index=True))
+    staff_user = titled(
+        "Сотрудник", ForeignKey(BaseUser, on_delete=OnDelete.restrict, null=True, default=None)
+    )
+    waitlist_status = titled(
+        "Статус заявки",
+        Varchar(
+            length=16,
+            null=True,
+            default=None,
+            choices=WaitlistStatusChoice,
+        ),
+    )
+    outcome = titled(
+        "Результат", Varchar(length=32, null=True, default=None, choices=StatusOutcomeChoice)
+    )
 
 
 class EmailOutboxTable(Table, tablename="email_outbox"):
     """Outbox of outgoing email; a worker leases a row (``claim_token`` + ``claimed_until``)."""
 
     id = UUID(primary_key=True)
-    recipient_encrypted = Text()
+    recipient_encrypted = Text(secret=True)
     template = Varchar(length=64)
     params = JSON(default="{}")
     status = Varchar(length=16, default="pending", index=True)

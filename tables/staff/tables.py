@@ -1,4 +1,7 @@
-"""Staff roles and the contact access log, linked to Piccolo's user table (the admin login)."""
+"""Staff roles and the contact access log, linked to Piccolo's user table (the admin login).
+
+Staff see both in the admin: Russian ``verbose_name`` on every column, Russian ``choices``.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +10,16 @@ from piccolo.columns import UUID, ForeignKey, Integer, OnDelete, Timestamptz, Va
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
-from domain.staff import AccessReason, ContactAccessKind
+from tables.labels import AccessReasonChoice, ContactAccessKindChoice, StaffRoleChoice, titled
 
 
 class StaffRoleTable(Table, tablename="staff_roles"):
-    user = ForeignKey(BaseUser, on_delete=OnDelete.cascade, unique=True, index=True)
-    role = Varchar(length=16)
-    created_at = Timestamptz(default=TimestamptzNow())
-    updated_at = Timestamptz(default=TimestamptzNow())
+    user = titled(
+        "Сотрудник", ForeignKey(BaseUser, on_delete=OnDelete.cascade, unique=True, index=True)
+    )
+    role = titled("Роль", Varchar(length=16, choices=StaffRoleChoice))
+    created_at = titled("Назначена", Timestamptz(default=TimestamptzNow()))
+    updated_at = titled("Изменена", Timestamptz(default=TimestamptzNow()))
 
 
 class ContactAccessLogTable(Table, tablename="contact_access_log"):
@@ -24,12 +29,12 @@ class ContactAccessLogTable(Table, tablename="contact_access_log"):
     references are plain UUIDs so the audit outlives any deletion of what it points to.
     """
 
-    id = UUID(primary_key=True)
-    staff_user = ForeignKey(BaseUser, on_delete=OnDelete.restrict, index=True)
-    action = Varchar(length=32, choices=ContactAccessKind)
-    reason = Varchar(length=32, choices=AccessReason)
-    waitlist_request_id = UUID(null=True, default=None, index=True)
-    lead_id = UUID(null=True, default=None, index=True)
-    export_id = UUID(null=True, default=None)
-    row_count = Integer(default=0)
-    occurred_at = Timestamptz(default=TimestamptzNow(), index=True)
+    id = titled("ID", UUID(primary_key=True))
+    staff_user = titled("Сотрудник", ForeignKey(BaseUser, on_delete=OnDelete.restrict, index=True))
+    action = titled("Действие", Varchar(length=32, choices=ContactAccessKindChoice))
+    reason = titled("Причина", Varchar(length=32, choices=AccessReasonChoice))
+    waitlist_request_id = titled("ID заявки", UUID(null=True, default=None, index=True))
+    lead_id = titled("ID лида", UUID(null=True, default=None, index=True))
+    export_id = titled("ID выгрузки", UUID(null=True, default=None))
+    row_count = titled("Строк", Integer(default=0))
+    occurred_at = titled("Когда", Timestamptz(default=TimestamptzNow(), index=True))
