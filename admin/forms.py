@@ -30,6 +30,12 @@ from starlette.requests import Request
 from admin.messages import staff_message
 from domain.crm import LeadStatus, TimeWindow
 from domain.errors import DomainError, Forbidden
+from domain.labels import (
+    ACCESS_REASON_LABELS,
+    LEAD_STATUS_LABELS,
+    STATUS_OUTCOME_LABELS,
+    WAITLIST_STATUS_LABELS,
+)
 from domain.models import ContactMethod
 from domain.staff import (
     AccessReason,
@@ -63,37 +69,14 @@ EXPORT_LEADS_FORM = "Выгрузить лиды"
 FORM_GROUP = "Очередь заявок"
 REQUEST_FIELD = "waitlist_request_id"
 
-STATUS_LABELS: dict[str, str] = {
-    QueueStatus.CONTACTED: "Связались",
-    QueueStatus.BOOKED: "Записан",
-    QueueStatus.DECLINED: "Отказ",
-    QueueStatus.EXPIRED: "Истекла",
-    QueueStatus.WITHDRAWN: "Отозвана",
+# A status the form may set: every move but taking into work, which is the claim form's.
+STATUS_LABELS: dict[QueueStatus, str] = {
+    status: label
+    for status, label in WAITLIST_STATUS_LABELS.items()
+    if status not in (QueueStatus.NEW, QueueStatus.IN_PROGRESS)
 }
-OUTCOME_LABELS: dict[str, str] = {
-    StatusOutcome.CLIENT_REACHED: "Дозвонились / ответил",
-    StatusOutcome.NO_ANSWER: "Не отвечает",
-    StatusOutcome.SESSION_BOOKED: "Записан на приём",
-    StatusOutcome.CLIENT_DECLINED: "Клиент отказался",
-    StatusOutcome.NO_SUITABLE_TIME: "Не подошло время",
-    StatusOutcome.CLIENT_WITHDREW: "Клиент отозвал заявку",
-    StatusOutcome.DUPLICATE: "Дубликат",
-    StatusOutcome.NO_RESPONSE_TOO_LONG: "Нет ответа слишком долго",
-}
-REASON_LABELS: dict[str, str] = {
-    AccessReason.CALL_BACK_CLIENT: "Перезвонить клиенту",
-    AccessReason.OFFER_SLOT: "Предложить время приёма",
-    AccessReason.CONFIRM_BOOKING: "Подтвердить запись",
-    AccessReason.DATA_SUBJECT_REQUEST: "Запрос субъекта персональных данных",
-    AccessReason.MARKETING_CAMPAIGN: "Рассылка по согласию на коммуникации",
-    AccessReason.REPORTING: "Отчётность",
-}
-LEAD_STATUS_LABELS: dict[str, str] = {
-    LeadStatus.NEW: "Новый",
-    LeadStatus.IN_PROGRESS: "В работе",
-    LeadStatus.CONVERTED: "Стал клиентом",
-    LeadStatus.LOST: "Потерян",
-}
+OUTCOME_LABELS = STATUS_OUTCOME_LABELS
+REASON_LABELS = ACCESS_REASON_LABELS
 # How a request reads in a drop-down: short words, the list is long.
 REQUEST_STATUS_WORDS: dict[str, str] = {
     QueueStatus.NEW: "новая",
@@ -137,7 +120,7 @@ def options(*pairs: tuple[str, Any]) -> Choices:
 
 def choice(
     enum: type[E],
-    labels: Mapping[str, str],
+    labels: Mapping[Any, str],  # by member or by value: a ``StrEnum`` member is its value
     title: str,
     *,
     placeholder: str | None = None,
@@ -151,15 +134,15 @@ def choice(
       ``extra.nullable`` makes ``null``, and the endpoint asks for a choice in Russian.
     - No ``anyOf`` with ``null``: the screen would add an option labelled ``Null``.
     """
-    values = [m.value for m in enum if m.value in labels]
+    members = [m for m in enum if m in labels]
     first = [] if placeholder is None else [(placeholder, "")]
     schema: dict[str, Any] = {
         "type": "string",
         "title": title,
-        "enum": values,
+        "enum": [m.value for m in members],
         "default": "" if default is None else default.value,
         "extra": {
-            "choices": options(*first, *((labels[value], value) for value in values)),
+            "choices": options(*first, *((labels[m], m.value) for m in members)),
             "nullable": placeholder is not None,
         },
     }
