@@ -43,6 +43,7 @@ from admin.policy import (
     LinkRule,
     TableRule,
 )
+from admin.table_schemas import TableSchemas
 from admin.validators import guard_form, table_validators
 from domain.models import StaffRole
 from domain.staff_ports import StaffDirectory
@@ -82,16 +83,19 @@ def _names(*columns: Any) -> tuple[str, ...]:
     return tuple(column._meta.name for column in columns)
 
 
-def _columns(table: Any, names: Sequence[str]) -> list[Any]:
-    return [table._meta.get_column_by_name(name) for name in names]
-
-
 W, L, A, C, P = (
     WaitlistRequestTable,
     LeadTable,
     AppointmentTable,
     ConsentRecordTable,
     PaymentTable,
+)
+T, S, R, U, X = (
+    LeadTimelineEventTable,
+    ServiceTable,
+    SlotTable,
+    StaffRoleTable,
+    ContactAccessLogTable,
 )
 # The columns the admin API may return; everything else (ciphertext, blind indexes,
 # idempotence keys, confirmation tokens) never leaves the server.
@@ -194,76 +198,146 @@ async def _check_role_on_patch(row_id: Any, values: dict[str, Any]) -> dict[str,
 
 
 def table_configs() -> list[TableConfig]:
-    def readonly(table: Any, fields: Sequence[str], **kwargs: Any) -> TableConfig:
+    """Every table as staff work with it.
+
+    Lists show what a person reads (dates, the service's title, Russian labels, usernames),
+    not ids: the primary key is not listed, so a row opens from its first column
+    (``link_column``, never a foreign key). The queue lists the oldest request first. Every
+    listed column and filter is among the table's ``api_fields`` (else the gate blanks it).
+    Column titles are the columns' ``verbose_name`` (see ``admin.table_schemas``).
+    """
+
+    def view(
+        table: Any,
+        columns: Sequence[Any],
+        *,
+        filters: Sequence[Any],
+        order: OrderBy,
+        group: str,
+        **kwargs: Any,
+    ) -> TableConfig:
         return TableConfig(
             table_class=table,
-            visible_columns=_columns(table, fields),
-            visible_filters=kwargs.pop("filters", None),
+            visible_columns=list(columns),
+            visible_filters=list(filters),
+            link_column=columns[0],
+            order_by=[order],
+            menu_group=group,
             **kwargs,
         )
 
     return [
-        readonly(
+        view(
             WaitlistRequestTable,
-            WAITLIST_FIELDS,
-            filters=[W.status, W.service, W.assignee, W.preferred_contact_method],
-            order_by=[OrderBy(W.created_at, ascending=True)],
-            menu_group="Очередь заявок",
+            [
+                W.created_at,
+                W.service,
+                W.preferred_time_window,
+                W.preferred_contact_method,
+                W.status,
+                W.status_reason,
+                W.assignee,
+            ],
+            filters=[
+                W.status,
+                W.service,
+                W.preferred_time_window,
+                W.preferred_contact_method,
+                W.assignee,
+                W.created_at,
+            ],
+            order=OrderBy(W.created_at, ascending=True),
+            group="Очередь заявок",
         ),
-        readonly(
+        view(
             PaymentTable,
-            PAYMENT_FIELDS,
-            filters=[P.status, P.kind, P.appointment_id],
-            order_by=[OrderBy(P.created_at, ascending=False)],
-            menu_group="Записи и оплаты",
+            [P.created_at, P.appointment_id, P.kind, P.amount, P.status, P.cancellation_reason],
+            filters=[P.status, P.kind, P.appointment_id, P.created_at],
+            order=OrderBy(P.created_at, ascending=False),
+            group="Записи и оплаты",
         ),
-        readonly(
+        view(
             AppointmentTable,
-            APPOINTMENT_FIELDS,
-            filters=[A.status, A.service],
-            order_by=[OrderBy(A.created_at, ascending=False)],
-            menu_group="Записи и оплаты",
+            [A.created_at, A.service, A.slot, A.status, A.hold_expires_at],
+            filters=[A.status, A.service, A.created_at],
+            order=OrderBy(A.created_at, ascending=False),
+            group="Записи и оплаты",
         ),
-        readonly(
+        view(
             LeadTable,
-            LEAD_FIELDS,
-            filters=[L.status, L.source, L.contact_method],
-            order_by=[OrderBy(L.last_activity_at, ascending=False)],
-            menu_group="Лиды",
+            [L.first_activity_at, L.last_activity_at, L.source, L.contact_method, L.status],
+            filters=[L.status, L.source, L.contact_method, L.first_activity_at],
+            order=OrderBy(L.last_activity_at, ascending=False),
+            group="Лиды",
         ),
-        TableConfig(
+        view(
             LeadTimelineEventTable,
-            visible_filters=[LeadTimelineEventTable.lead, LeadTimelineEventTable.type],
-            order_by=[OrderBy(LeadTimelineEventTable.occurred_at, ascending=False)],
-            menu_group="Лиды",
+            [T.occurred_at, T.type, T.waitlist_request, T.waitlist_status, T.outcome, T.staff_user],
+            filters=[T.lead, T.type, T.staff_user, T.occurred_at],
+            order=OrderBy(T.occurred_at, ascending=False),
+            group="Лиды",
         ),
-        readonly(
+        view(
             ConsentRecordTable,
-            CONSENT_FIELDS,
-            filters=[C.subject_id, C.kind],
-            order_by=[OrderBy(C.granted_at, ascending=False)],
-            menu_group="Лиды",
+            [C.granted_at, C.subject_type, C.kind, C.channel, C.text_version, C.withdrawn_at],
+            filters=[C.subject_id, C.subject_type, C.kind, C.channel],
+            order=OrderBy(C.granted_at, ascending=False),
+            group="Лиды",
         ),
-        TableConfig(ServiceTable, menu_group="Услуги и расписание"),
-        TableConfig(
+        view(
+            ServiceTable,
+            [S.title, S.slug, S.duration_minutes, S.price, S.deposit, S.active],
+            filters=[S.active],
+            order=OrderBy(S.title),
+            group="Услуги и расписание",
+        ),
+        view(
             SlotTable,
-            order_by=[OrderBy(SlotTable.starts_at, ascending=True)],
-            menu_group="Услуги и расписание",
+            [R.starts_at, R.ends_at, R.service, R.status],
+            filters=[R.service, R.status, R.starts_at],
+            order=OrderBy(R.starts_at, ascending=True),
+            group="Услуги и расписание",
         ),
-        TableConfig(
+        view(
             StaffRoleTable,
+            [U._meta.primary_key, U.user, U.role, U.updated_at],
+            filters=[U.role],
+            order=OrderBy(U._meta.primary_key),
+            group="Сотрудники",
             hooks=[
                 Hook(HookType.pre_save, _check_role_on_save),
                 Hook(HookType.pre_patch, _check_role_on_patch),
             ],
-            menu_group="Сотрудники",
         ),
         # The auth table itself, so Piccolo keeps its superuser-only writes on it.
-        readonly(StaffUser, USER_FIELDS, menu_group="Сотрудники"),
-        TableConfig(
+        view(
+            StaffUser,
+            [
+                StaffUser.username,
+                StaffUser.email,
+                StaffUser.active,
+                StaffUser.admin,
+                StaffUser.superuser,
+                StaffUser.last_login,
+            ],
+            filters=[StaffUser.username, StaffUser.active],
+            order=OrderBy(StaffUser.username),
+            group="Сотрудники",
+        ),
+        view(
             ContactAccessLogTable,
-            order_by=[OrderBy(ContactAccessLogTable.occurred_at, ascending=False)],
-            menu_group="Сотрудники",
+            [
+                X.occurred_at,
+                X.staff_user,
+                X.action,
+                X.reason,
+                X.waitlist_request_id,
+                X.lead_id,
+                X.row_count,
+            ],
+            filters=[X.staff_user, X.action, X.reason, X.occurred_at],
+            order=OrderBy(X.occurred_at, ascending=False),
+            group="Сотрудники",
         ),
     ]
 
@@ -341,6 +415,8 @@ def build_admin(
     )
     # The form screen draws ``extra.choices`` as drop-downs (``admin.form_screen``).
     admin = FormScreenWithChoices(admin)
+    # Piccolo's table schemas with our Russian titles and without secret columns.
+    admin = TableSchemas(admin, [table.table_class for table in tables])
     gate = RoleGate(admin, policy=policy, staff=staff, schemas=schemas, dashboard=dashboard)
     failures = InMemoryLoginFailures(
         limit=config.username_login_failures, window=config.username_login_window
