@@ -57,6 +57,7 @@ from domain.use_cases.send_pending_emails import SendPendingEmailsUseCase
 
 if TYPE_CHECKING:
     from admin.forms import StaffForms
+    from admin.staff_access_form import StaffAccessUseCases
 
 console = Console(stderr=False, highlight=False)
 err_console = Console(stderr=True, highlight=False)
@@ -205,7 +206,26 @@ def build_admin_app(container: Container) -> Any:
         )
     )
     return build_admin(
-        config, forms=container.staff, staff=container.staff_directory, dashboard=dashboard
+        config,
+        forms=container.staff,
+        staff=container.staff_directory,
+        dashboard=dashboard,
+        staff_access=build_staff_access(container),
+    )
+
+
+def build_staff_access(container: Container) -> StaffAccessUseCases:
+    from admin.staff_access_form import StaffAccessUseCases
+    from domain.use_cases.change_staff_access import ChangeStaffAccessUseCase
+    from domain.use_cases.list_staff_accounts import ListStaffAccountsUseCase
+    from tables.uow import PiccoloUnitOfWork
+
+    def uow() -> PiccoloUnitOfWork:
+        return PiccoloUnitOfWork(container.engine)
+
+    return StaffAccessUseCases(
+        change=ChangeStaffAccessUseCase(uow=uow, clock=container.clock),
+        accounts=ListStaffAccountsUseCase(uow=uow, staff=container.staff_directory),
     )
 
 

@@ -43,6 +43,12 @@ from admin.policy import (
     LinkRule,
     TableRule,
 )
+from admin.staff_access_form import (
+    STAFF_ACCESS_FORM,
+    StaffAccessFormSchema,
+    StaffAccessUseCases,
+    build_staff_access_form,
+)
 from admin.table_schemas import TableSchemas
 from admin.validators import guard_form, table_validators
 from domain.models import StaffRole
@@ -348,6 +354,7 @@ FORM_ROLES: dict[str, frozenset[StaffRole]] = {
     CHANGE_STATUS_FORM: ALL_ROLES,
     REVEAL_CONTACT_FORM: ALL_ROLES,
     EXPORT_LEADS_FORM: MANAGERS,
+    STAFF_ACCESS_FORM: ADMINS,
 }
 DASHBOARD_URL = "/admin/dashboard/"
 LINKS = (LinkRule("Панель руководителя", DASHBOARD_URL, MANAGERS),)
@@ -374,13 +381,17 @@ def build_admin(
     *,
     forms: StaffForms,
     staff: StaffDirectory,
-    schemas: FormSchemaSource | None = None,
+    schemas: Sequence[FormSchemaSource] = (),
+    staff_access: StaffAccessUseCases | None = None,
     dashboard: DashboardPage | None = None,
 ) -> LoginGuard:
     """The whole staff admin as one ASGI app (mount it at ``/admin/``)."""
     form_configs = build_forms(forms)
-    if schemas is None:  # the queue's forms, with the requests each member may pick
-        schemas = build_form_schemas(forms)
+    # The queue's forms with the requests each staff member may pick (``admin.forms``).
+    schemas = (build_form_schemas(forms), *schemas)
+    if staff_access is not None:
+        form_configs.append(build_staff_access_form(staff_access))
+        schemas = (*schemas, StaffAccessFormSchema(staff_access))
     tables = table_configs()
     policy = build_policy(form_configs, tables)
     # The same rules again inside Piccolo, for anything that got past the gate.
@@ -413,10 +424,10 @@ def build_admin(
         # Every link; the gate answers ``/api/links/`` with those the role may open.
         sidebar_links={link.label: link.url for link in LINKS},
     )
-    # The form screen draws ``extra.choices`` as drop-downs (``admin.form_screen``).
-    admin = FormScreenWithChoices(admin)
     # Piccolo's table schemas with our Russian titles and without secret columns.
     admin = TableSchemas(admin, [table.table_class for table in tables])
+    # The form screen draws ``extra.choices`` as drop-downs (``admin.form_screen``).
+    admin = FormScreenWithChoices(admin)
     gate = RoleGate(admin, policy=policy, staff=staff, schemas=schemas, dashboard=dashboard)
     failures = InMemoryLoginFailures(
         limit=config.username_login_failures, window=config.username_login_window

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from typing import Any, Protocol
 from urllib.parse import parse_qsl, urlencode
 
@@ -30,6 +30,7 @@ from piccolo_api.session_auth.tables import SessionsBase
 from starlette.requests import HTTPConnection
 
 from admin.policy import AdminPolicy
+from domain.errors import Forbidden
 from domain.models import StaffRole
 from domain.staff import StaffMember
 from domain.staff_ports import StaffDirectory
@@ -86,7 +87,7 @@ class RoleGate:
         policy: AdminPolicy,
         staff: StaffDirectory,
         session_table: type[SessionsBase] = SessionsBase,
-        schemas: FormSchemaSource | None = None,
+        schemas: Sequence[FormSchemaSource] = (),
         dashboard: DashboardPage | None = None,
     ) -> None:
         self._app = app
@@ -95,7 +96,6 @@ class RoleGate:
         self._sessions = session_table
         self._schemas = schemas
         self._dashboard = dashboard
-        self.login_limiter: Any = None  # set by ``build_admin``; tests look at it
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -185,11 +185,12 @@ class RoleGate:
             if not self._policy.may_use_form(role, slug):
                 await _deny(send, 403)
                 return
-            if rest == "schema/" and method in SAFE_METHODS and self._schemas is not None:
-                schema = await self._schemas.schema(slug, member)
-                if schema is not None:
-                    await _json(send, schema)
-                    return
+            if rest == "schema/" and method in SAFE_METHODS:
+                for source in self._schemas:
+                    schema = await source.schema(slug, member)
+                    if schema is not None:
+                        await _json(send, schema)
+                        return
             if rest not in ("", "schema/") or (rest == "schema/" and method not in SAFE_METHODS):
                 await _deny(send, 404)
                 return
@@ -246,7 +247,12 @@ class RoleGate:
         if self._dashboard is None or not member.role.at_least(StaffRole.MANAGER):
             await _html(send, FORBIDDEN_PAGE, 403)
             return
-        await _html(send, await self._dashboard.render(member), 200, csp=DASHBOARD_CSP)
+        try:
+            page = await self._dashboard.render(member)
+        except Forbidden:  # the role changed since this request was attributed
+            await _html(send, FORBIDDEN_PAGE, 403)
+            return
+        await _html(send, page, 200, csp=DASHBOARD_CSP)
 
 
 def restrict_query(

@@ -13,6 +13,8 @@ MESSAGES: dict[str, str] = {
     "invalid_status_transition": "Такой переход статуса невозможен.",
     "outcome_not_allowed": "Этот результат не подходит к выбранному статусу.",
     "invalid_export_range": "Дата начала позже даты окончания.",
+    "last_admin": "Это последний активный администратор: его нельзя понизить или отключить.",
+    "staff_account_not_found": "Такого сотрудника нет.",
     "export_too_large": "Слишком много строк для выгрузки из админки: используйте "
     "команду `python main.py export-leads`.",
 }

@@ -223,3 +223,13 @@ class MailRejected(ProviderRejected):
 class ExportTooLarge(ValidationFailed):
     code = "export_too_large"
     message = "Too many rows for an export from the admin; use the export-leads command."
+
+
+class StaffAccountNotFound(NotFound):
+    code = "staff_account_not_found"
+    message = "There is no such staff account."
+
+
+class LastAdmin(Conflict):
+    code = "last_admin"
+    message = "The last active admin can be neither demoted nor deactivated."

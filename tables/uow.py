@@ -25,6 +25,7 @@ from tables.payments.repositories import (
     PiccoloIdempotencyKeyRepository,
     PiccoloPaymentRepository,
 )
+from tables.staff.access import PiccoloStaffAccounts
 from tables.staff.repositories import PiccoloContactAccessLog, PiccoloStaffQueueRepository
 
 
@@ -53,6 +54,7 @@ class PiccoloUnitOfWork:
         self.contact_access_log = PiccoloContactAccessLog()
         self.payments = PiccoloPaymentRepository()
         self.idempotency_keys = PiccoloIdempotencyKeyRepository()
+        self.staff_accounts = PiccoloStaffAccounts(engine)
 
     async def __aenter__(self) -> Self:
         if self._engine.current_transaction.get() is not None:

@@ -15,14 +15,16 @@ import hmac
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from functools import partial
+from uuid import uuid4
 
 from piccolo.apps.user.tables import BaseUser
 from piccolo.columns.combination import Where
 
 from domain.models import StaffRole
+from domain.staff_access import StaffAccessField
 from tables.database import write_transaction
 from tables.staff.sessions import piccolo_local_time
-from tables.staff.tables import StaffRoleTable
+from tables.staff.tables import StaffAccessChangeTable, StaffRoleTable
 
 MIN_PASSWORD_LENGTH = 12
 PASSWORD_TOO_SHORT = (
@@ -135,6 +137,17 @@ async def create_staff_user(
         )
         await user.save()
         await StaffRoleTable.insert(StaffRoleTable(user=user.id, role=role.value))
+        # The role given on the command line is audited like one given in the admin.
+        await StaffAccessChangeTable.insert(
+            StaffAccessChangeTable(
+                id=uuid4(),
+                actor=None,
+                target_user=user.id,
+                field=StaffAccessField.ROLE.value,
+                old_value=None,
+                new_value=role.value,
+            )
+        )
     return int(user.id)
 
 

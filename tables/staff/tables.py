@@ -10,7 +10,20 @@ from piccolo.columns import UUID, ForeignKey, Integer, OnDelete, Timestamptz, Va
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
-from tables.labels import AccessReasonChoice, ContactAccessKindChoice, StaffRoleChoice, titled
+from domain.staff_access import StaffAccessField
+from tables.labels import (
+    AccessReasonChoice,
+    ContactAccessKindChoice,
+    StaffRoleChoice,
+    labelled,
+    titled,
+)
+
+StaffAccessFieldChoice = labelled(
+    "StaffAccessFieldChoice",
+    StaffAccessField,
+    {StaffAccessField.ROLE: "Роль", StaffAccessField.ACTIVE: "Активен"},
+)
 
 
 class StaffRoleTable(Table, tablename="staff_roles"):
@@ -37,4 +50,25 @@ class ContactAccessLogTable(Table, tablename="contact_access_log"):
     lead_id = titled("ID лида", UUID(null=True, default=None, index=True))
     export_id = titled("ID выгрузки", UUID(null=True, default=None))
     row_count = titled("Строк", Integer(default=0))
+    occurred_at = titled("Когда", Timestamptz(default=TimestamptzNow(), index=True))
+
+
+class StaffAccessChangeTable(Table, tablename="staff_access_changes"):
+    """Append-only audit of every change to a staff role or active flag.
+
+    Rows are only ever inserted (by the change-access use case and ``create-staff``); on
+    PostgreSQL a trigger refuses UPDATE, DELETE and TRUNCATE. ``actor`` is empty for a change
+    made on the command line.
+    """
+
+    id = titled("ID", UUID(primary_key=True))
+    actor = titled(
+        "Кто изменил", ForeignKey(BaseUser, on_delete=OnDelete.restrict, null=True, index=True)
+    )
+    target_user = titled(
+        "Чей доступ", ForeignKey(BaseUser, on_delete=OnDelete.restrict, index=True)
+    )
+    field = titled("Что", Varchar(length=16, choices=StaffAccessFieldChoice))
+    old_value = titled("Было", Varchar(length=16, null=True, default=None))
+    new_value = titled("Стало", Varchar(length=16, null=True, default=None))
     occurred_at = titled("Когда", Timestamptz(default=TimestamptzNow(), index=True))

@@ -56,6 +56,7 @@ FORMS = {
     "Изменить статус заявки": {"operator", "manager", "admin"},
     "Показать контакт": {"operator", "manager", "admin"},
     "Выгрузить лиды": {"manager", "admin"},
+    "Изменить доступ сотрудника": {"admin"},
 }
 
 
