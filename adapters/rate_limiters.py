@@ -45,6 +45,9 @@ class InMemoryRateLimiter:
             return None
         return max(1, math.ceil((window + 1) * WINDOW_SECONDS - now))
 
+    async def close(self) -> None:
+        """Nothing to release: the counts live in this process."""
+
 
 class RedisRateLimiter:
     """Implements ``api.rate_limit.RateLimiter`` across processes with one counter per window.

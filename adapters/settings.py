@@ -324,9 +324,16 @@ def resolve_database_url(
 
 
 def load_settings(
-    environ: Mapping[str, str] | None = None, *, var_dir: Path | None = None
+    environ: Mapping[str, str] | None = None,
+    *,
+    var_dir: Path | None = None,
+    port: int | None = None,
 ) -> Settings:
-    """Build the settings, or raise :class:`ConfigurationError` naming what is wrong."""
+    """Build the settings, or raise :class:`ConfigurationError` naming what is wrong.
+
+    ``port`` is the port ``serve`` binds (else ``PORT``): the development defaults (sandbox
+    URL, public site URL) follow it.
+    """
     env = _Env(os.environ if environ is None else environ)
     app_env = (env.get("APP_ENV") or "development").lower()
     if app_env not in {"development", "production"}:
@@ -362,7 +369,7 @@ def load_settings(
     if production:
         _refuse_development_keys(var / "dev-keys.json", keys, index_key)
 
-    bind_port = env.get("PORT") or "8000"
+    bind_port = str(port) if port is not None else env.get("PORT") or "8000"
     yookassa_api_url = env.get("YOOKASSA_API_URL")
     if yookassa_api_url is None:
         yookassa_api_url = (

@@ -20,7 +20,6 @@ from domain.errors import (
     NotFound,
     ProviderRejected,
     ProviderUnavailable,
-    RateLimited,
     ValidationFailed,
 )
 
@@ -34,7 +33,6 @@ _STATUS_BY_CATEGORY: tuple[tuple[type[DomainError], int], ...] = (
     (ValidationFailed, 422),
     (Conflict, 409),
     (Forbidden, 403),
-    (RateLimited, 429),
     (ProviderUnavailable, 503),
     (ProviderRejected, 502),
 )
@@ -82,12 +80,29 @@ def problem(
     return Response(content=body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
+class RateLimited(Exception):
+    """One client sent too many requests: a concern of this edge (429), not a domain rule."""
+
+    code = "rate_limited"
+    message = "Too many requests; try again later."
+
+    def __init__(self, retry_after_seconds: int = 60) -> None:
+        self.retry_after_seconds = retry_after_seconds
+        super().__init__(self.message)
+
+
 def domain_error_handler(_: Request[Any, Any, Any], exc: DomainError) -> Response[dict[str, Any]]:
     status = status_for(exc)
     headers = None
-    if isinstance(exc, RateLimited | ProviderUnavailable):
+    if isinstance(exc, ProviderUnavailable):
         headers = {"Retry-After": str(exc.retry_after_seconds)}
     return problem(status, exc.code, exc.message, headers=headers)
+
+
+def rate_limited_handler(_: Request[Any, Any, Any], exc: RateLimited) -> Response[dict[str, Any]]:
+    return problem(
+        429, exc.code, exc.message, headers={"Retry-After": str(exc.retry_after_seconds)}
+    )
 
 
 def validation_error_handler(
@@ -133,9 +148,17 @@ def unexpected_error_handler(
 
 EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
     DomainError: domain_error_handler,
+    RateLimited: rate_limited_handler,
     ValidationException: validation_error_handler,
     HTTPException: http_error_handler,
     Exception: unexpected_error_handler,
 }
 
-__all__ = ["EXCEPTION_HANDLERS", "PROBLEM_JSON", "MediaType", "problem", "status_for"]
+__all__ = [
+    "EXCEPTION_HANDLERS",
+    "PROBLEM_JSON",
+    "MediaType",
+    "RateLimited",
+    "problem",
+    "status_for",
+]

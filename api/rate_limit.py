@@ -17,7 +17,7 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 
 from api.client_ip import client_ip
 from api.config import IPNetwork
-from domain.errors import RateLimited
+from api.errors import RateLimited
 
 LIMITED_PREFIX = "/api/public/"
 
@@ -25,6 +25,10 @@ LIMITED_PREFIX = "/api/public/"
 class RateLimiter(Protocol):
     async def check(self, key: str) -> int | None:
         """Count one request for ``key``: ``None`` when allowed, else seconds to wait."""
+        ...
+
+    async def close(self) -> None:
+        """Release what the limiter holds (connections); called once at shutdown."""
         ...
 
 

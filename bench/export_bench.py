@@ -152,13 +152,15 @@ def mib(value: int) -> str:
 
 
 async def bench(args: argparse.Namespace, dsn: str) -> None:
-    import main
+    from adapters.settings import load_settings
+    from composition.container import build_container
+    from composition.database import close_database, migrate, open_database
     from domain.models import StaffRole
     from tables.staff.accounts import create_staff_user
 
-    await main.migrate(quiet=True)
-    container = main.build_container(main.load_settings())
-    await main.open_database(container.engine)
+    await migrate(quiet=True)
+    container = build_container(load_settings())
+    await open_database(container.engine)
     try:
         manager_id = await create_staff_user(
             "bench-manager", "bench-password-123", StaffRole.MANAGER
@@ -191,7 +193,7 @@ async def bench(args: argparse.Namespace, dsn: str) -> None:
         )
         print(f"export / COPY throughput: {(big_rows / big_seconds) / copy_rate:.3f}")
     finally:
-        await main.close_database(container.engine)
+        await close_database(container.engine)
 
 
 def main_() -> None:

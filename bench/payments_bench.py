@@ -110,8 +110,10 @@ async def gateway_bench(api_url: str, pool: int) -> None:
 
 
 async def use_case_bench(api_url: str, pool: int) -> None:
-    import main
+    from adapters.settings import load_settings
     from adapters.yookassa.gateway import YooKassaPaymentGateway
+    from composition.container import build_container
+    from composition.database import close_database, open_database
     from domain.models import ConsentEvidence
     from domain.use_cases.create_payment_intent import (
         CreatePaymentIntentCommand,
@@ -121,8 +123,8 @@ async def use_case_bench(api_url: str, pool: int) -> None:
     from domain.use_cases.payment_status import PaymentSettings
     from tables.core.tables import ServiceTable, SlotTable
 
-    container = main.build_container(main.load_settings())
-    await main.open_database(container.engine)
+    container = build_container(load_settings())
+    await open_database(container.engine)
     service_id = uuid4()
     await ServiceTable.insert(
         ServiceTable(
@@ -181,7 +183,7 @@ async def use_case_bench(api_url: str, pool: int) -> None:
 
     wall, latencies = await timed(create, CONCURRENCY)
     gateway.close()
-    await main.close_database(container.engine)
+    await close_database(container.engine)
     database = "PostgreSQL" if POSTGRES else "SQLite"
     report(f"CreatePaymentIntentUseCase ({database}, SDK)", pool, wall, latencies)
 
@@ -222,9 +224,9 @@ def sandbox_process() -> Iterator[str]:
 
 
 async def run() -> None:
-    import main
+    from composition.database import migrate
 
-    await main.migrate(quiet=True)
+    await migrate(quiet=True)
     with sandbox_process() as url:
         api_url = f"{url}/v3"
         print(

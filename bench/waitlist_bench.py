@@ -6,7 +6,7 @@ Creates a scratch database on ``BENCH_POSTGRES_ADMIN_DSN`` (default
 ``postgresql://postgres@127.0.0.1:5432/postgres``), migrates it, seeds the demo data, then
 serves two apps in their own uvicorn processes on loopback:
 
-- **waitlist**: the real app (``main.build_app``), ``POST /api/public/waitlist`` with a new
+- **waitlist**: the real app (``build_app``), ``POST /api/public/waitlist`` with a new
   email each time: contact validation, two encryptions and a blind index, then one
   statement (``tables/crm/waitlist_submissions.py``) looking up the service, upserting the
   lead, deduplicating and writing the request, two consent records, a timeline event, a
@@ -71,9 +71,9 @@ def baseline_app() -> Any:
     from litestar import Litestar, post
     from piccolo.querystring import QueryString
 
-    import main
+    from composition.database import close_database, database_engine, open_database
 
-    engine = main.database_engine()
+    engine = database_engine()
 
     @post("/baseline", status_code=201)
     async def create(data: Body) -> Created:
@@ -91,10 +91,10 @@ def baseline_app() -> Any:
         return Created(id=new_id)
 
     async def start() -> None:
-        await main.open_database(engine)
+        await open_database(engine)
 
     async def stop() -> None:
-        await main.close_database(engine)
+        await close_database(engine)
 
     return Litestar(route_handlers=[create], on_startup=[start], on_shutdown=[stop])
 
@@ -104,13 +104,12 @@ def serve(kind: str, port: int) -> None:
 
     import uvicorn
 
-    import main
+    from adapters.settings import load_settings
+    from composition.container import build_container
+    from composition.web import build_app
 
     logging.basicConfig(level=logging.WARNING)
-    if kind == "waitlist":
-        app = main.build_app(main.build_container(main.load_settings()))
-    else:
-        app = baseline_app()
+    app = build_app(build_container(load_settings())) if kind == "waitlist" else baseline_app()
     uvicorn.run(
         app, host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="on"
     )
@@ -265,15 +264,17 @@ async def wait_up(url: str, deadline: float = 30.0) -> None:
 async def prepare(dsn: str) -> str:
     import asyncpg  # type: ignore[import-untyped]
 
-    import main
+    from adapters.settings import load_settings
+    from composition.container import build_container
+    from composition.database import close_database, database_engine, migrate, open_database
     from tables.demo import seed_demo
 
-    await main.migrate(quiet=True)
-    engine = main.database_engine()
-    await main.open_database(engine)
+    await migrate(quiet=True)
+    engine = database_engine()
+    await open_database(engine)
     try:
         await seed_demo()
-        container = main.build_container(main.load_settings())
+        container = build_container(load_settings())
         from domain.use_cases.get_availability import GetAvailabilityCommand
 
         slug = ""
@@ -283,7 +284,7 @@ async def prepare(dsn: str) -> str:
                 slug = service.slug
         slug = slug or (await container.list_services.execute())[0].slug
     finally:
-        await main.close_database(engine)
+        await close_database(engine)
     conn = await asyncpg.connect(dsn)
     try:
         await conn.execute(

@@ -41,15 +41,6 @@ class Forbidden(DomainError):
     message = "You are not allowed to do this."
 
 
-class RateLimited(DomainError):
-    code = "rate_limited"
-    message = "Too many requests; try again later."
-
-    def __init__(self, retry_after_seconds: int = 60, message: str | None = None) -> None:
-        self.retry_after_seconds = retry_after_seconds
-        super().__init__(message)
-
-
 class ProviderUnavailable(DomainError):
     """An external provider did not answer in time; the operation can be retried."""
 

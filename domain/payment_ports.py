@@ -6,22 +6,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 from uuid import UUID
 
+from domain.crm_ports import LeadRepository, LeadTimelineRepository
 from domain.models import Appointment, TrackingEvent
 from domain.payments import (
     CreateProviderPayment,
     IdempotencyRecord,
     Payment,
     PaymentEventType,
-    PaymentKind,
     PaymentStatus,
     ProviderPayment,
 )
-
-if TYPE_CHECKING:
-    from domain.ports import UnitOfWork
 
 
 class PaymentGateway(Protocol):
@@ -42,14 +39,17 @@ class PaymentGateway(Protocol):
 class PaymentRepository(Protocol):
     async def add(self, payment: Payment) -> None:
         """Insert; raises ``LivePaymentExists`` when the appointment already has a live
-        payment of this kind (the database decides between concurrent inserts)."""
+        payment (``creating``, ``pending``, ``waiting_for_capture``) of any kind: the
+        database decides between concurrent inserts."""
         ...
 
     async def get(self, payment_id: UUID) -> Payment | None: ...
 
     async def get_by_provider_id(self, provider_payment_id: str) -> Payment | None: ...
 
-    async def find_live(self, appointment_id: UUID, kind: PaymentKind) -> Payment | None: ...
+    async def find_live(self, appointment_id: UUID) -> Payment | None:
+        """The appointment's live payment, of whatever kind, if it has one."""
+        ...
 
     async def save(self, payment: Payment, expected: PaymentStatus) -> bool:
         """Compare-and-set: write the payment only if its stored status is still ``expected``."""
@@ -81,7 +81,9 @@ class IdempotencyKeyRepository(Protocol):
         stale in-flight claim of the same request); otherwise the record that holds it."""
         ...
 
-    async def complete(self, key: str, response_status: int, response_body: str) -> None: ...
+    async def complete(self, key: str, response_body: str) -> None:
+        """Keep the first successful result under the key, for repeats to get back."""
+        ...
 
     async def release(self, key: str) -> None:
         """Forget an in-flight key whose request produced no answer worth replaying."""
@@ -120,6 +122,16 @@ class TrackingSink(Protocol):
         ...
 
 
+class PaymentEventUnitOfWork(Protocol):
+    """What a payment event hook may write to: the transaction recording the payment."""
+
+    @property
+    def leads(self) -> LeadRepository: ...
+
+    @property
+    def lead_timeline(self) -> LeadTimelineRepository: ...
+
+
 class PaymentEventHook(Protocol):
     """Extension point: called inside the transaction that records a payment event.
 
@@ -129,7 +141,7 @@ class PaymentEventHook(Protocol):
 
     async def on_payment_event(
         self,
-        uow: UnitOfWork,
+        uow: PaymentEventUnitOfWork,
         event: PaymentEventType,
         payment: Payment,
         appointment: Appointment | None,
@@ -142,7 +154,7 @@ class NoPaymentEventHook:
 
     async def on_payment_event(
         self,
-        uow: UnitOfWork,
+        uow: PaymentEventUnitOfWork,
         event: PaymentEventType,
         payment: Payment,
         appointment: Appointment | None,

@@ -231,12 +231,11 @@ class PaymentEventType(enum.StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class IdempotencyRecord:
-    """A stored Idempotency-Key: who holds it, for which request, and its first answer."""
+    """A stored Idempotency-Key: who holds it, for which request, and its first result."""
 
     key: str
     request_hash: str
     in_flight: bool
-    response_status: int | None
-    response_body: str | None
+    response_body: str | None  # the first successful result, as ``to_json`` wrote it
     locked_until: datetime | None
     expires_at: datetime

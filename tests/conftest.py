@@ -118,9 +118,9 @@ def database_url() -> str:
 
 @pytest.fixture(scope="session")
 def migrated_database() -> str:
-    import main
+    from composition.database import migrate
 
-    asyncio.run(main.migrate(quiet=True))
+    asyncio.run(migrate(quiet=True))
     return DATABASE_URL
 
 
@@ -138,14 +138,14 @@ async def db(migrated_database: str) -> AsyncIterator[object]:
 
 
 async def _engine_with_pool() -> object:
-    import main
+    from composition.database import database_engine, open_database
 
-    engine = main.database_engine()
-    await main.open_database(engine)
+    engine = database_engine()
+    await open_database(engine)
     return engine
 
 
 async def _close_pool(engine: object) -> None:
-    import main
+    from composition.database import close_database
 
-    await main.close_database(engine)
+    await close_database(engine)

@@ -43,7 +43,6 @@ from domain.use_cases.payment_status import (
 logger = logging.getLogger("domain.payments")
 
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_\-.:]{1,64}$")
-CREATED = 201
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,7 +219,7 @@ class CreatePaymentIntentUseCase:
         if payment.status is not PaymentStatus.CREATING:
             result = PaymentIntentResult.of(payment)
             async with self._uow() as uow:
-                await uow.idempotency_keys.complete(store_key, CREATED, result.to_json())
+                await uow.idempotency_keys.complete(store_key, result.to_json())
                 await uow.commit()
             return result
 
@@ -246,7 +245,7 @@ class CreatePaymentIntentUseCase:
                     if current is None or current.provider_payment_id is None:
                         continue
                 result = PaymentIntentResult.of(current)
-                await uow.idempotency_keys.complete(store_key, CREATED, result.to_json())
+                await uow.idempotency_keys.complete(store_key, result.to_json())
                 await uow.commit()
                 return result
         logger.warning("payment %s: provider result not recorded after retries", payment.id)

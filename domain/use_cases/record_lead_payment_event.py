@@ -7,8 +7,8 @@ from datetime import datetime
 
 from domain.crm import LeadStatus, LeadTimelineEvent, LeadTimelineEventType
 from domain.models import Appointment
+from domain.payment_ports import PaymentEventUnitOfWork
 from domain.payments import Payment, PaymentEventType
-from domain.ports import UnitOfWork
 
 logger = logging.getLogger("domain.crm")
 
@@ -33,7 +33,7 @@ class RecordLeadPaymentEventUseCase:
 
     async def on_payment_event(
         self,
-        uow: UnitOfWork,
+        uow: PaymentEventUnitOfWork,
         event: PaymentEventType,
         payment: Payment,
         appointment: Appointment | None,

@@ -175,7 +175,6 @@ def _record(row: dict[str, Any]) -> IdempotencyRecord:
         key=row["key"],
         request_hash=row["request_hash"],
         in_flight=row["state"] == IN_FLIGHT,
-        response_status=row["response_status"],
         response_body=row["response_body"],
         locked_until=as_utc_or_none(row["locked_until"]),
         expires_at=as_utc(row["expires_at"]),
@@ -215,7 +214,6 @@ class PiccoloIdempotencyKeyRepository:
                     IdempotencyKeyTable.request_hash: request_hash,
                     IdempotencyKeyTable.state: IN_FLIGHT,
                     IdempotencyKeyTable.locked_until: locked_until,
-                    IdempotencyKeyTable.response_status: None,
                     IdempotencyKeyTable.response_body: None,
                     IdempotencyKeyTable.created_at: now,
                     IdempotencyKeyTable.expires_at: expires_at,
@@ -242,19 +240,17 @@ class PiccoloIdempotencyKeyRepository:
                 key=key,
                 request_hash=request_hash,
                 in_flight=True,
-                response_status=None,
                 response_body=None,
                 locked_until=locked_until,
                 expires_at=expires_at,
             )
         return _record(row)
 
-    async def complete(self, key: str, response_status: int, response_body: str) -> None:
+    async def complete(self, key: str, response_body: str) -> None:
         await IdempotencyKeyTable.update(
             {
                 IdempotencyKeyTable.state: COMPLETED,
                 IdempotencyKeyTable.locked_until: None,
-                IdempotencyKeyTable.response_status: response_status,
                 IdempotencyKeyTable.response_body: response_body,
             }
         ).where(IdempotencyKeyTable.key == key)

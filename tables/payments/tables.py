@@ -69,7 +69,6 @@ class IdempotencyKeyTable(Table, tablename="idempotency_keys"):
     request_hash = Varchar(length=64)
     state = Varchar(length=16, default="in_flight")  # in_flight | completed
     locked_until = Timestamptz(null=True, default=None)
-    response_status = Integer(null=True, default=None)
     # The first answer, replayed to a repeat: it holds the payment's confirmation token.
     response_body = Text(null=True, default=None, secret=True)
     created_at = Timestamptz(default=TimestamptzNow())

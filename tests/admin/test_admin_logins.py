@@ -18,7 +18,7 @@ import httpx
 import pytest
 from piccolo_api.session_auth.tables import SessionsBase
 
-import main
+from composition.worker import worker_jobs
 from tables.staff.accounts import StaffUser
 from tests.support.admin_world import PASSWORD, AdminWorld, csrf, login, make_world
 
@@ -394,7 +394,7 @@ async def test_the_worker_purges_dead_sessions_and_keeps_live_ones(world: AdminW
     )
     await session_for(world, expires_in=timedelta(minutes=-1), max_age_left=timedelta(hours=5))
     await session_for(world, expires_in=timedelta(minutes=30), max_age_left=timedelta(minutes=-1))
-    job = dict(main.worker_jobs())["purge-admin-sessions"]
+    job = dict(worker_jobs())["purge-admin-sessions"]
 
     first = await job(world.container)
     second = await job(world.container)

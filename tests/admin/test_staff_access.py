@@ -12,7 +12,6 @@ import pytest
 from piccolo.apps.user.tables import BaseUser
 from piccolo.querystring import QueryString
 
-import main
 from domain.models import StaffRole
 from domain.use_cases.change_staff_access import ChangeStaffAccessCommand
 from tables.database import is_sqlite
@@ -177,7 +176,7 @@ async def test_empty_picks_are_refused_in_russian(world: AdminWorld) -> None:
 @pytest.mark.postgres
 async def test_postgres_refuses_to_rewrite_or_empty_the_staff_audits(world: AdminWorld) -> None:
     container = world.container
-    await main.build_staff_access(container).change.execute(
+    await container.staff_access.change.execute(
         ChangeStaffAccessCommand(
             actor_user_id=world.users["admin"],
             target_user_id=world.users["operator"],
@@ -232,7 +231,7 @@ async def test_two_admins_demoting_each_other_at_once_leave_one_admin(db: object
         StaffRoleTable.user == world.users["manager"]
     )
     first, second = world.users["admin"], world.users["manager"]
-    change = main.build_staff_access(world.container).change
+    change = world.container.staff_access.change
     outcomes: dict[int, str] = {}
 
     async def demote(actor: int, target: int) -> None:

@@ -10,12 +10,12 @@ import httpx
 import pytest
 import redis.asyncio as aioredis
 
-import main
 from adapters.rate_limiters import InMemoryRateLimiter, RedisRateLimiter
 from adapters.settings import load_settings
 from api.app import create_app
 from api.dependencies import ApiPorts, NoSlotsPorts
 from api.rate_limit import RateLimiter
+from composition.web import build_rate_limiter
 from domain.contacts import ContactNormaliser
 from domain.use_cases.create_or_update_lead import CreateOrUpdateLeadUseCase
 from domain.use_cases.create_waitlist_request import CreateWaitlistRequestUseCase
@@ -188,8 +188,8 @@ async def test_an_unreachable_redis_lets_requests_through(caplog: pytest.LogCapt
 
 def test_main_picks_the_limiter_from_the_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RATE_LIMIT_PER_MINUTE", "0")
-    assert main.build_rate_limiter(load_settings()) is None
+    assert build_rate_limiter(load_settings()) is None
     monkeypatch.setenv("RATE_LIMIT_PER_MINUTE", "5")
-    assert isinstance(main.build_rate_limiter(load_settings()), InMemoryRateLimiter)
+    assert isinstance(build_rate_limiter(load_settings()), InMemoryRateLimiter)
     monkeypatch.setenv("REDIS_URL", REDIS_URL)
-    assert isinstance(main.build_rate_limiter(load_settings()), RedisRateLimiter)
+    assert isinstance(build_rate_limiter(load_settings()), RedisRateLimiter)

@@ -18,7 +18,7 @@ import anyio
 import pytest
 from playwright.async_api import Page, async_playwright
 
-import main
+from composition.database import close_database
 from tables.crm.tables import LeadTimelineEventTable, WaitlistRequestTable
 from tables.staff.tables import ContactAccessLogTable
 from tests.support.admin_world import PASSWORD, make_world
@@ -99,7 +99,7 @@ async def test_operator_picks_claims_reveals_and_changes_status_from_drop_downs(
     theirs = await world.add_request("+79990000003", status="in_progress", assignee=manager)
     await world.add_request("+79990000004", minutes_ago=3000, status="booked", assignee=operator)
     await world.add_request("+79990000005", minutes_ago=4000, status="declined", assignee=manager)
-    await main.close_database(db)  # the server opens its own pool in its own event loop
+    await close_database(db)  # the server opens its own pool in its own event loop
     short = f"#{request_id.hex[:6]}"
 
     async with served(world.app) as base, browser_page() as page:
@@ -194,7 +194,7 @@ async def log_in(page: Page, base: str, username: str) -> None:
 async def test_manager_downloads_the_lead_export_with_contacts(db: object, tmp_path: Any) -> None:
     world = await make_world()
     await world.add_request(PHONE)
-    await main.close_database(db)
+    await close_database(db)
 
     async with served(world.app) as base, browser_page() as page:
         await log_in(page, base, "manager")

@@ -18,7 +18,7 @@ import anyio
 import pytest
 from playwright.async_api import Page, async_playwright
 
-import main
+from composition.database import close_database
 from tests.support.admin_world import PASSWORD, make_world
 from tests.support.browser import launch_chromium
 from tests.support.dashboard_world import (
@@ -110,7 +110,7 @@ async def test_a_manager_opens_the_dashboard_from_the_sidebar_and_sees_the_chart
 ) -> None:
     world = await make_world()
     await a_month_of_work()
-    await main.close_database(db)  # the server opens its own pool in its own event loop
+    await close_database(db)  # the server opens its own pool in its own event loop
 
     async with served(world.app) as base, laptop_page() as page:
         requested: list[str] = []
@@ -148,7 +148,7 @@ async def test_an_operator_has_no_dashboard_link_and_is_refused_at_its_address(
     db: object,
 ) -> None:
     world = await make_world()
-    await main.close_database(db)
+    await close_database(db)
 
     async with served(world.app) as base, laptop_page() as page:
         await log_in(page, base, "operator")

@@ -12,7 +12,10 @@ from typing import Any
 import pytest
 from playwright.async_api import Browser, Page, Route, async_playwright
 
-import main
+from adapters.settings import load_settings
+from composition.container import build_container
+from composition.database import close_database
+from composition.web import build_app
 from domain.use_cases.get_availability import GetAvailabilityCommand
 from tables.demo import seed_demo
 from tests.conftest import DATABASE_URL
@@ -27,7 +30,7 @@ EMAIL = "browser.person@example.org"
 @pytest.fixture
 async def site(db: object) -> AsyncIterator[tuple[str, str]]:
     await seed_demo()
-    container = main.build_container(main.load_settings())
+    container = build_container(load_settings())
     slug = ""
     for service in await container.list_services.execute():
         if (
@@ -35,8 +38,8 @@ async def site(db: object) -> AsyncIterator[tuple[str, str]]:
         ).no_slots:
             slug = service.slug
     assert slug, "the demo data has a service without free slots"
-    await main.close_database(db)  # the server opens its own pool in its own event loop
-    with live_server(main.build_app(main.build_container(main.load_settings()))) as url:
+    await close_database(db)  # the server opens its own pool in its own event loop
+    with live_server(build_app(build_container(load_settings()))) as url:
         yield url, slug
 
 

@@ -12,8 +12,10 @@ import httpx
 import pytest
 from playwright.async_api import Page, async_playwright
 
-import main
 from adapters.settings import load_settings
+from composition.container import build_container
+from composition.database import close_database, open_database
+from composition.web import build_app
 from tests.support.browser import launch_chromium
 from tests.support.live_server import free_port, live_server
 from tests.support.payment_world import payments_world, seeded
@@ -30,14 +32,14 @@ async def site(db: object) -> AsyncIterator[tuple[str, list[str]]]:
     world.close()
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "YOOKASSA_API_URL"}
-    container = main.build_container(load_settings({**env, "PORT": str(port)}))
-    await main.close_database(db)  # the server's event loop owns the engine meanwhile
+    container = build_container(load_settings({**env, "PORT": str(port)}))
+    await close_database(db)  # the server's event loop owns the engine meanwhile
     try:
-        with live_server(main.build_app(container), port=port) as url:
+        with live_server(build_app(container), port=port) as url:
             yield url, appointments
     finally:
         container.payments.gateway.close()
-        await main.open_database(db)
+        await open_database(db)
 
 
 @pytest.fixture

@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-import main
+from adapters.settings import load_settings
+from composition.container import build_container
 from domain.models import ConsentEvidence, Money
 from domain.payments import Payment, PaymentEventType, PaymentKind
 from domain.use_cases.create_waitlist_request import CreateWaitlistRequestCommand
@@ -23,7 +24,7 @@ async def test_payment_events_are_added_once_to_the_matching_lead_and_convert_it
     db: object,
 ) -> None:
     await seed_demo()
-    container = main.build_container(main.load_settings())
+    container = build_container(load_settings())
     slug = (await container.list_services.execute())[-1].slug
     await container.create_waitlist_request.execute(
         CreateWaitlistRequestCommand(
@@ -93,7 +94,7 @@ async def test_payment_events_are_added_once_to_the_matching_lead_and_convert_it
 
 async def test_a_payment_without_a_matching_lead_writes_nothing(db: object) -> None:
     await seed_demo()
-    container = main.build_container(main.load_settings())
+    container = build_container(load_settings())
     slot = (
         await SlotTable.select(SlotTable.id)
         .where(SlotTable.status == "free")

@@ -13,10 +13,13 @@ from uuid import uuid4
 import httpx
 import pytest
 
-import main
+from adapters.clock import SystemClock
 from adapters.settings import YOOKASSA_NOTIFICATION_IPS, ConfigurationError, load_settings
 from adapters.yookassa.gateway import GatewayTimeouts
 from adapters.yookassa.sandbox import YooKassaSandbox
+from composition.container import build_container, build_payments
+from composition.database import close_database, open_database
+from composition.web import build_app
 from tables.core.tables import AppointmentTable, ServiceTable, SlotTable
 from tables.payments.tables import IdempotencyKeyTable, PaymentTable
 from tests.support.live_server import free_port, live_server
@@ -467,16 +470,16 @@ async def test_development_serves_the_sandbox_at_its_own_port_end_to_end(db: obj
     port = free_port()
     settings = load_settings({**_dev_env(), "PORT": str(port)})
     assert settings.yookassa_api_url == f"http://127.0.0.1:{port}/sandbox/v3"
-    container = main.build_container(settings)
+    container = build_container(settings)
     sandbox = container.payments.sandbox
     assert sandbox is not None
     assert sandbox.webhook_url == f"http://127.0.0.1:{port}/api/webhooks/yookassa"
     world = payments_world("http://unused")
     appointment_id = await world.hold()
     world.close()
-    await main.close_database(db)  # the served app's event loop owns the engine meanwhile
+    await close_database(db)  # the served app's event loop owns the engine meanwhile
     try:
-        with live_server(main.build_app(container), port=port) as server:
+        with live_server(build_app(container), port=port) as server:
             async with httpx.AsyncClient(base_url=server, timeout=60) as http:
                 unauthorised = await http.get("/sandbox/v3/payments/x")
                 created = await http.post(
@@ -488,7 +491,7 @@ async def test_development_serves_the_sandbox_at_its_own_port_end_to_end(db: obj
                 status = await http.get(f"/api/public/payments/{created.json()['payment_id']}")
     finally:
         container.payments.gateway.close()
-        await main.open_database(db)
+        await open_database(db)
     assert unauthorised.status_code == 401
     assert unauthorised.json()["code"] == "invalid_credentials"
     assert url.startswith(f"http://127.0.0.1:{port}/sandbox/checkout/")
@@ -503,7 +506,7 @@ def test_production_never_builds_the_sandbox() -> None:
     with pytest.raises(ConfigurationError, match="sandbox"):
         load_settings(production(YOOKASSA_API_URL="https://eb.example/sandbox/v3"))
     settings = load_settings(production())
-    payments = main.build_payments(settings, lambda: None, main.SystemClock(), None)  # type: ignore[arg-type]
+    payments = build_payments(settings, lambda: None, SystemClock(), None)  # type: ignore[arg-type]
     try:
         assert payments.sandbox is None
     finally:
@@ -529,7 +532,7 @@ async def test_pressing_pay_on_the_sandbox_page_confirms_the_appointment_end_to_
         api_url, timeouts=GatewayTimeouts(connect=2, read=10, budget=20, backoff_base=0.05)
     )
     appointment_id = await world.hold()
-    await main.close_database(db)  # the served app's event loop owns the engine meanwhile
+    await close_database(db)  # the served app's event loop owns the engine meanwhile
     app = world.app(
         yookassa_webhook_allowed_ips=tuple(ipaddress.ip_network(n) for n in ("127.0.0.1/32",))
     )
@@ -554,7 +557,7 @@ async def test_pressing_pay_on_the_sandbox_page_confirms_the_appointment_end_to_
     finally:
         sandbox.webhook_url = None
         world.close()
-        await main.open_database(db)
+        await open_database(db)
     assert sandbox.notifications[-1][1] == 200
     assert status.json()["status"] == "succeeded"
     assert status.json()["appointment_status"] == "confirmed"

@@ -1,4 +1,4 @@
-"""The real app (``main.build_app``) over real HTTP on the real database."""
+"""The real app (``build_app``) over real HTTP on the real database."""
 
 from __future__ import annotations
 
@@ -12,7 +12,10 @@ from typing import Any
 import httpx
 import pytest
 
-import main
+from adapters.settings import load_settings
+from composition.container import build_container
+from composition.database import close_database
+from composition.web import build_app
 from tables.core.tables import AppointmentTable, ConsentRecordTable, SlotTable
 from tables.demo import seed_demo
 from tests.conftest import TEST_BLIND_INDEX_KEY, TEST_FERNET_KEYS
@@ -49,7 +52,7 @@ async def seeded(db: object) -> list[Any]:
         .limit(3)
     )
     assert len(rows) == 3
-    await main.close_database(db)
+    await close_database(db)
     return [row["id"] for row in rows]
 
 
@@ -57,7 +60,7 @@ async def seeded(db: object) -> list[Any]:
 def serving() -> Iterator[str]:
     """The real app in uvicorn. The engine (and on PostgreSQL its pool) belongs to the server's
     event loop while it runs, so the test reads the database only before and after."""
-    app = main.build_app(main.build_container(main.load_settings()))
+    app = build_app(build_container(load_settings()))
     with live_server(app) as url:
         yield url
 

@@ -8,7 +8,8 @@ from uuid import uuid4
 
 import pytest
 
-import main
+from adapters.settings import load_settings
+from composition.container import build_container
 from domain.models import (
     Appointment,
     AppointmentStatus,
@@ -280,7 +281,7 @@ async def test_a_service_with_slots_cannot_be_deleted(db: object) -> None:
 
 
 async def test_the_container_uses_the_same_database(db: object) -> None:
-    container = main.build_container(main.load_settings())
+    container = build_container(load_settings())
     await a_service()
     services = await container.list_services.execute()
     assert [s.slug for s in services] == ["individual-session"]

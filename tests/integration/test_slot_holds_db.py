@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-import main
+from adapters.settings import load_settings
+from composition.container import build_container
 from domain.errors import SlotNotAvailable
 from domain.models import ConsentEvidence, SlotStatus
 from domain.use_cases.hold_slot import HoldSlotCommand
@@ -45,7 +46,7 @@ async def free_slot_id() -> object:
 
 async def test_eight_concurrent_holds_of_one_slot_give_exactly_one_appointment(db: object) -> None:
     await seed_demo()
-    container = main.build_container(main.load_settings())
+    container = build_container(load_settings())
     slot_id = await free_slot_id()
 
     results = await asyncio.gather(
@@ -65,7 +66,7 @@ async def test_eight_concurrent_holds_of_one_slot_give_exactly_one_appointment(d
 
 async def test_contacts_are_stored_only_encrypted(db: object) -> None:
     await seed_demo()
-    container = main.build_container(main.load_settings())
+    container = build_container(load_settings())
     await container.hold_slot.execute(hold_command(await free_slot_id(), 7))
 
     row = await AppointmentTable.select().first()
@@ -78,7 +79,7 @@ async def test_contacts_are_stored_only_encrypted(db: object) -> None:
 
 async def test_expired_holds_free_their_slot(db: object) -> None:
     await seed_demo()
-    container = main.build_container(main.load_settings())
+    container = build_container(load_settings())
     slot_id = await free_slot_id()
     result = await container.hold_slot.execute(hold_command(slot_id))
     await AppointmentTable.update(

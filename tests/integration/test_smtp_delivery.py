@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 
-import main
+from adapters.settings import load_settings
 from adapters.smtp_mailer import SmtpMailer
+from composition.container import build_container
 from domain.emails import EmailMessage
 from domain.errors import MailRejected, MailServerUnavailable
 from domain.models import ConsentEvidence
@@ -96,7 +97,7 @@ async def test_the_worker_delivers_the_waitlist_confirmation_once(
 ) -> None:
     inbox, port = smtp
     await seed_demo()
-    container = main.build_container(main.load_settings())
+    container = build_container(load_settings())
     slug = (await container.list_services.execute())[-1].slug
     await container.create_waitlist_request.execute(
         CreateWaitlistRequestCommand(
@@ -133,7 +134,7 @@ async def test_a_server_outage_is_retried_later_and_then_delivered(
 ) -> None:
     inbox, port = smtp
     await seed_demo()
-    container = main.build_container(main.load_settings())
+    container = build_container(load_settings())
     slug = (await container.list_services.execute())[-1].slug
     await container.create_waitlist_request.execute(
         CreateWaitlistRequestCommand(

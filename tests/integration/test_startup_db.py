@@ -6,7 +6,9 @@ import gc
 
 import pytest
 
-import main
+from adapters.settings import load_settings
+from composition.container import build_container
+from composition.web import build_app
 
 pytestmark = [pytest.mark.anyio, pytest.mark.db]
 
@@ -15,7 +17,7 @@ async def test_start_up_takes_the_long_lived_heap_out_of_the_garbage_collectors_
     db: object,
 ) -> None:
     gc.unfreeze()
-    app = main.build_app(main.build_container(main.load_settings()))
+    app = build_app(build_container(load_settings()))
     try:
         async with app.lifespan():
             assert gc.get_freeze_count() > 0

@@ -16,7 +16,8 @@ from typing import Any
 import asyncpg  # type: ignore[import-untyped]
 import pytest
 
-import main
+from adapters.settings import load_settings
+from composition.container import build_container
 from domain.crm_ports import SubmissionOutcome
 from domain.errors import ServiceNotFound
 from domain.models import ConsentEvidence
@@ -72,7 +73,7 @@ def contacts(count: int) -> list[tuple[str, str]]:
 
 async def _world(db: Any) -> tuple[CreateWaitlistRequestUseCase, _BatchLog, list[str]]:
     await seed_demo()
-    container = main.build_container(main.load_settings())
+    container = build_container(load_settings())
     use_case = container.create_waitlist_request
     store = _BatchLog(db)
     use_case._submissions = store

@@ -13,8 +13,10 @@ import pytest
 from piccolo.apps.migrations.tables import Migration
 from piccolo.conf.apps import Finder
 
-import main
+from adapters.settings import load_settings
 from adapters.smtp_mailer import ConsoleMailer
+from composition.container import Container, build_container
+from composition.web import build_app
 from domain.use_cases.send_pending_emails import SendPendingEmailsUseCase
 from tables.core.tables import ConsentRecordTable, TrackingEventTable
 from tables.crm.tables import (
@@ -39,10 +41,10 @@ TELEGRAM = "secret_person_42"
 
 
 @pytest.fixture
-async def flow(db: object) -> AsyncIterator[tuple[httpx.AsyncClient, main.Container, str]]:
+async def flow(db: object) -> AsyncIterator[tuple[httpx.AsyncClient, Container, str]]:
     await seed_demo()
-    container = main.build_container(main.load_settings())
-    app = main.build_app(container)
+    container = build_container(load_settings())
+    app = build_app(container)
     services = [
         s
         for s in (await _get(app, "/api/public/services"))

@@ -16,7 +16,8 @@ from typing import Any
 
 import pytest
 
-import main
+from adapters.settings import load_settings
+from composition.container import build_container
 from domain.models import ConsentEvidence
 from domain.use_cases.create_waitlist_request import CreateWaitlistRequestCommand
 from tables.crm.repositories import _FIND_ACTIVE_WAITLIST, _numbered
@@ -43,7 +44,7 @@ def _reads_of_waitlist_requests(plan: list[str]) -> list[str]:
 
 async def test_the_submission_reads_no_waitlist_request_in_a_generic_plan(db: Any) -> None:
     await seed_demo()
-    container = main.build_container(main.load_settings())
+    container = build_container(load_settings())
     use_case = container.create_waitlist_request
     recorder = RecordingSubmissions()
     use_case._submissions = recorder

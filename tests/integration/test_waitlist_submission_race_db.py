@@ -13,7 +13,8 @@ from typing import Any
 import asyncpg  # type: ignore[import-untyped]
 import pytest
 
-import main
+from adapters.settings import load_settings
+from composition.container import build_container
 from domain.models import ConsentEvidence
 from domain.use_cases.create_waitlist_request import CreateWaitlistRequestCommand
 from tables.crm.tables import LeadTable, LeadTimelineEventTable, WaitlistRequestTable
@@ -41,13 +42,13 @@ async def test_a_request_committed_while_the_statement_waits_is_returned_not_dup
     db: Any,
 ) -> None:
     await seed_demo()
-    container = main.build_container(main.load_settings())
+    container = build_container(load_settings())
     use_case = container.create_waitlist_request
     assert use_case._submissions is not None, "PostgreSQL takes the one-statement path"
     slug = (await container.list_services.execute())[0].slug
 
     # A first submission, in a transaction held open on a connection of its own.
-    rival = await asyncpg.connect(main.load_settings().database_url.get_secret_value())
+    rival = await asyncpg.connect(load_settings().database_url.get_secret_value())
     try:
         transaction = rival.transaction()
         await transaction.start()

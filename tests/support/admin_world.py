@@ -10,7 +10,9 @@ from uuid import UUID, uuid4
 import httpx
 from piccolo.apps.user.tables import BaseUser
 
-import main
+from adapters.settings import load_settings
+from composition.container import build_container
+from composition.web import build_app
 from domain.models import StaffRole
 from tables.core.tables import ServiceTable
 from tables.crm.tables import LeadTable, WaitlistRequestTable
@@ -82,8 +84,8 @@ class AdminWorld:
 
 
 async def make_world(**admin_overrides: Any) -> AdminWorld:
-    settings = main.load_settings()
-    container = main.build_container(settings)
+    settings = load_settings()
+    container = build_container(settings)
     if admin_overrides:
         from admin.app import AdminConfig, build_admin
 
@@ -91,15 +93,11 @@ async def make_world(**admin_overrides: Any) -> AdminWorld:
             AdminConfig(**admin_overrides),
             forms=container.staff,
             staff=container.staff_directory,
+            staff_access=container.staff_access,
         )
-        original = main.build_admin_app
-        main.build_admin_app = lambda _container: admin  # type: ignore[assignment]
-        try:
-            app = main.build_app(container)
-        finally:
-            main.build_admin_app = original  # type: ignore[assignment]
+        app = build_app(container, admin=admin)
     else:
-        app = main.build_app(container)
+        app = build_app(container)
     world = AdminWorld(container=container, app=app)
     if admin_overrides:
         world.admin = admin

@@ -121,7 +121,6 @@ class InMemoryIdempotencyKeys:
             key=key,
             request_hash=request_hash,
             in_flight=True,
-            response_status=None,
             response_body=None,
             locked_until=locked_until,
             expires_at=expires_at,
@@ -140,13 +139,12 @@ class InMemoryIdempotencyKeys:
             return None
         return existing
 
-    async def complete(self, key: str, response_status: int, response_body: str) -> None:
+    async def complete(self, key: str, response_body: str) -> None:
         existing = self._rows[key]
         self._rows[key] = replace(
             existing,
             in_flight=False,
             locked_until=None,
-            response_status=response_status,
             response_body=response_body,
         )
 

@@ -11,12 +11,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-import main
+from adapters.settings import load_settings
 from adapters.yookassa.gateway import GatewayTimeouts, YooKassaPaymentGateway
 from adapters.yookassa.sandbox import YooKassaSandbox
 from api.app import create_app
 from api.config import ApiConfig
 from api.dependencies import ApiPorts, PaymentPorts
+from composition.container import build_container
 from domain.models import ConsentEvidence
 from domain.payment_ports import PaymentEventHook
 from domain.ports import Clock
@@ -123,7 +124,7 @@ def payments_world(
     hook: PaymentEventHook | None = None,
     timeouts: GatewayTimeouts = FAST,
 ) -> PaymentsWorld:
-    container = main.build_container(main.load_settings())
+    container = build_container(load_settings())
     clock = clock or container.clock
     gateway = YooKassaPaymentGateway(
         shop_id=SHOP_ID, secret_key=SECRET_KEY, api_url=api_url, timeouts=timeouts
