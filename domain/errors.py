@@ -114,7 +114,7 @@ class IdempotencyKeyReused(ValidationFailed):
 
 class LivePaymentExists(Conflict):
     code = "payment_in_progress"
-    message = "The appointment already has a payment of this kind in progress."
+    message = "The appointment already has a payment in progress; finish or cancel it first."
 
 
 class DepositNotAvailable(ValidationFailed):

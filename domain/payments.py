@@ -39,18 +39,13 @@ class PaymentStatus(enum.StrEnum):
 
     @property
     def is_live(self) -> bool:
-        """Counts against "one live payment per appointment and kind" (a success does too)."""
+        """In progress: counts against "one live payment per appointment", of any kind."""
         return self in LIVE_STATUSES
 
 
 _TERMINAL = frozenset({PaymentStatus.SUCCEEDED, PaymentStatus.CANCELED, PaymentStatus.FAILED})
 LIVE_STATUSES = frozenset(
-    {
-        PaymentStatus.CREATING,
-        PaymentStatus.PENDING,
-        PaymentStatus.WAITING_FOR_CAPTURE,
-        PaymentStatus.SUCCEEDED,
-    }
+    {PaymentStatus.CREATING, PaymentStatus.PENDING, PaymentStatus.WAITING_FOR_CAPTURE}
 )
 _PAYMENT_TRANSITIONS: dict[PaymentStatus, frozenset[PaymentStatus]] = {
     PaymentStatus.CREATING: frozenset(

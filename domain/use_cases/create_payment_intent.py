@@ -131,8 +131,10 @@ class CreatePaymentIntentUseCase:
       the same key and request replays the first answer; another request under the key is
       ``idempotency_key_reused``; while the first still runs, ``idempotency_key_in_use``.
       Keys are kept 24 hours. Only successful answers are kept for replay.
-    - An appointment never has two live payments of one kind, whatever the keys: a request
-      for one that exists returns it (or resumes its creation).
+    - An appointment has at most one live payment (``creating``, ``pending``,
+      ``waiting_for_capture``) whatever its kind and the keys, and the database decides
+      between concurrent requests: a request of the live payment's kind returns it (or
+      resumes its creation); another kind is ``payment_in_progress``.
     - The payment row (``creating``, with our provider key) and the ``payment_started``
       tracking event are committed before the provider is called; the call runs outside any
       transaction; its result is written after. A crash in between is recovered by a retry
@@ -256,35 +258,33 @@ class CreatePaymentIntentUseCase:
     ) -> tuple[Payment, Appointment]:
         for _ in range(3):
             now = self._clock.now()
-            try:
-                async with self._uow() as uow:
-                    appointment = await uow.appointments.get(appointment_id)
-                    if appointment is None:
-                        raise AppointmentNotFound()
-                    live = await uow.payments.find_live(appointment_id, kind)
-                    if live is not None:
-                        if live.status is PaymentStatus.SUCCEEDED:
-                            raise AppointmentNotPayable()
-                        if live.status is PaymentStatus.CREATING and not appointment.is_payable(
-                            now
-                        ):
-                            raise AppointmentNotPayable()
-                        return live, appointment
-                    if not appointment.is_payable(now):
+            async with self._uow() as uow:
+                appointment = await uow.appointments.get(appointment_id)
+                if appointment is None:
+                    raise AppointmentNotFound()
+                live = await uow.payments.find_live(appointment_id)
+                if live is not None:
+                    if live.kind is not kind:
+                        raise LivePaymentExists()
+                    if live.status is PaymentStatus.CREATING and not appointment.is_payable(now):
                         raise AppointmentNotPayable()
-                    payment = Payment.start(
-                        appointment_id=appointment_id,
-                        kind=kind,
-                        amount=amount_for(service, kind),
-                        request_fingerprint=fingerprint,
-                        now=now,
-                    )
+                    return live, appointment
+                if not appointment.is_payable(now):
+                    raise AppointmentNotPayable()
+                payment = Payment.start(
+                    appointment_id=appointment_id,
+                    kind=kind,
+                    amount=amount_for(service, kind),
+                    request_fingerprint=fingerprint,
+                    now=now,
+                )
+                try:
                     await uow.payments.add(payment)
-                    await uow.tracking.add(payment_started_event(payment, service, now))
-                    await uow.commit()
-                    return payment, appointment
-            except LivePaymentExists:
-                continue  # a concurrent request inserted it first: take that one
+                except LivePaymentExists:
+                    continue  # a concurrent request inserted one first: read which
+                await uow.tracking.add(payment_started_event(payment, service, now))
+                await uow.commit()
+                return payment, appointment
         raise LivePaymentExists()
 
     async def _mark_failed(self, payment: Payment) -> None:

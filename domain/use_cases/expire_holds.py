@@ -6,12 +6,7 @@ from datetime import datetime, timedelta
 from uuid import UUID
 
 from domain.models import AppointmentStatus
-from domain.payments import PaymentKind, PaymentStatus
 from domain.ports import Clock, UnitOfWork, UnitOfWorkFactory
-
-_IN_PROGRESS = frozenset(
-    {PaymentStatus.CREATING, PaymentStatus.PENDING, PaymentStatus.WAITING_FOR_CAPTURE}
-)
 
 
 class ExpireHoldsUseCase:
@@ -62,12 +57,5 @@ class ExpireHoldsUseCase:
     async def _payment_in_progress(
         self, uow: UnitOfWork, appointment_id: UUID, now: datetime
     ) -> bool:
-        for kind in PaymentKind:
-            live = await uow.payments.find_live(appointment_id, kind)
-            if (
-                live is not None
-                and live.status in _IN_PROGRESS
-                and now - live.created_at < self._payment_grace
-            ):
-                return True
-        return False
+        live = await uow.payments.find_live(appointment_id)
+        return live is not None and now - live.created_at < self._payment_grace

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+from asyncpg.exceptions import UniqueViolationError  # type: ignore[import-untyped]
+
 from domain.errors import LivePaymentExists
 from domain.models import Money
 from domain.payments import (
+    LIVE_STATUSES,
     Confirmation,
     ConfirmationType,
     IdempotencyRecord,
@@ -21,18 +25,34 @@ from domain.payments import (
 from tables.database import as_utc, as_utc_or_none
 from tables.payments.tables import IdempotencyKeyTable, PaymentTable
 
-LIVE_INDEX = "payments_one_live_per_appointment_kind"
+# One payment in progress per appointment (migration 2026-12-02T13:50:00).
+LIVE_INDEX = "payments_one_live_per_appointment"
+LIVE = sorted(status.value for status in LIVE_STATUSES)
 IN_FLIGHT = "in_flight"
 COMPLETED = "completed"
 
 
-def _is_live_payment_conflict(exc: Exception) -> bool:
-    """A unique violation of the one-live-payment index, on SQLite or PostgreSQL."""
-    text = str(exc)
-    name = type(exc).__name__
-    if name == "UniqueViolationError":  # asyncpg
-        return getattr(exc, "constraint_name", None) == LIVE_INDEX or LIVE_INDEX in text
-    return name == "IntegrityError" and "payments.appointment_id, payments.kind" in text
+async def _violates_live_index(exc: Exception, appointment_id: UUID) -> bool:
+    """Whether a failed insert broke the one-payment-in-progress index, told by the driver's
+    exception type and the index, never by message text."""
+    if isinstance(exc, UniqueViolationError):  # PostgreSQL names the index
+        return bool(exc.constraint_name == LIVE_INDEX)
+    if (
+        isinstance(exc, sqlite3.IntegrityError)
+        and exc.sqlite_errorname == "SQLITE_CONSTRAINT_UNIQUE"
+    ):
+        # SQLite names columns, never the index; the failed statement alone was undone, so
+        # the index's own question can be asked in the same transaction.
+        return await _has_payment_in_progress(appointment_id)
+    return False
+
+
+async def _has_payment_in_progress(appointment_id: UUID) -> bool:
+    return bool(
+        await PaymentTable.exists().where(
+            (PaymentTable.appointment_id == appointment_id) & PaymentTable.status.is_in(LIVE)
+        )
+    )
 
 
 def payment_from_row(row: dict[str, Any]) -> Payment:
@@ -95,7 +115,7 @@ class PiccoloPaymentRepository:
         try:
             await PaymentTable.insert(row)
         except Exception as exc:
-            if _is_live_payment_conflict(exc):
+            if await _violates_live_index(exc, payment.appointment_id):
                 raise LivePaymentExists() from None
             raise
 
@@ -111,15 +131,11 @@ class PiccoloPaymentRepository:
         )
         return None if row is None else payment_from_row(row)
 
-    async def find_live(self, appointment_id: UUID, kind: PaymentKind) -> Payment | None:
+    async def find_live(self, appointment_id: UUID) -> Payment | None:
         row = (
             await PaymentTable.select()
             .where(
-                (PaymentTable.appointment_id == appointment_id)
-                & (PaymentTable.kind == kind.value)
-                & PaymentTable.status.is_in(
-                    ["creating", "pending", "waiting_for_capture", "succeeded"]
-                )
+                (PaymentTable.appointment_id == appointment_id) & PaymentTable.status.is_in(LIVE)
             )
             .first()
         )

@@ -17,7 +17,7 @@ import pytest
 
 from adapters.tracking_sinks import HttpTrackingSink, LogTrackingSink
 from adapters.yookassa.sandbox import YooKassaSandbox
-from domain.errors import IdempotencyKeyInUse, LivePaymentExists, ProviderUnavailable
+from domain.errors import IdempotencyKeyInUse, ProviderUnavailable
 from domain.models import Money
 from domain.payments import Payment, PaymentKind, PaymentStatus
 from domain.use_cases.create_payment_intent import CreatePaymentIntentCommand
@@ -75,41 +75,7 @@ def provider_payments_for(sandbox: YooKassaSandbox, appointment_id: object) -> l
     ]
 
 
-# The one-live-payment rule in the schema ---------------------------------------------------
-
-
-async def test_the_database_refuses_a_second_live_payment_of_one_kind(world: PaymentsWorld) -> None:
-    appointment_id = await world.hold()
-    now = datetime.now(UTC)
-
-    def start(kind: PaymentKind) -> Payment:
-        return Payment.start(
-            appointment_id=appointment_id,
-            kind=kind,
-            amount=Money.rub("1500"),
-            request_fingerprint="f",
-            now=now,
-        )
-
-    first = start(PaymentKind.DEPOSIT)
-    async with uow(world) as unit:
-        await unit.payments.add(first)
-        await unit.commit()
-    with pytest.raises(LivePaymentExists):
-        async with uow(world) as unit:
-            await unit.payments.add(start(PaymentKind.DEPOSIT))
-    async with uow(world) as unit:  # another kind is fine
-        await unit.payments.add(start(PaymentKind.FULL))
-        await unit.commit()
-
-    first.advance_to(PaymentStatus.FAILED, now)
-    async with uow(world) as unit:
-        assert await unit.payments.save(first, PaymentStatus.CREATING)
-        await unit.commit()
-    async with uow(world) as unit:  # a failed one no longer counts
-        await unit.payments.add(start(PaymentKind.DEPOSIT))
-        await unit.commit()
-    assert await PaymentTable.count() == 3
+# Concurrency in the schema ----------------------------------------------------------------
 
 
 async def test_concurrent_claims_of_one_idempotency_key_have_one_winner(

@@ -19,7 +19,6 @@ from domain.payments import (
     IdempotencyRecord,
     Payment,
     PaymentEventType,
-    PaymentKind,
     PaymentStatus,
     ProviderPayment,
 )
@@ -39,14 +38,16 @@ class InMemoryPayments:
         return rows
 
     async def add(self, payment: Payment) -> None:
-        for other in self._rows.values():
-            if (
-                other.appointment_id == payment.appointment_id
-                and other.kind is payment.kind
-                and other.status in LIVE_STATUSES
-            ):
-                raise LivePaymentExists()
+        # The partial unique index: one live payment per appointment, whatever its kind.
+        if payment.status in LIVE_STATUSES and self._live(payment.appointment_id) is not None:
+            raise LivePaymentExists()
         self._rows[payment.id] = _copy(payment)
+
+    def _live(self, appointment_id: UUID) -> Payment | None:
+        for payment in self._rows.values():
+            if payment.appointment_id == appointment_id and payment.status in LIVE_STATUSES:
+                return payment
+        return None
 
     async def get(self, payment_id: UUID) -> Payment | None:
         found = self._rows.get(payment_id)
@@ -58,15 +59,9 @@ class InMemoryPayments:
                 return _copy(payment)
         return None
 
-    async def find_live(self, appointment_id: UUID, kind: PaymentKind) -> Payment | None:
-        for payment in self._rows.values():
-            if (
-                payment.appointment_id == appointment_id
-                and payment.kind is kind
-                and payment.status in LIVE_STATUSES
-            ):
-                return _copy(payment)
-        return None
+    async def find_live(self, appointment_id: UUID) -> Payment | None:
+        live = self._live(appointment_id)
+        return None if live is None else _copy(live)
 
     async def save(self, payment: Payment, expected: PaymentStatus) -> bool:
         stored = self._rows.get(payment.id)

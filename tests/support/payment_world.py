@@ -84,16 +84,16 @@ class PaymentsWorld:
         )
         return create_app(ports, ApiConfig(**config))
 
-    async def hold(self, n: int = 0) -> UUID:
-        """Hold a free future slot (demo data) for a client with email and phone."""
+    async def hold(self, n: int = 0, *, with_deposit: bool = False) -> UUID:
+        """Hold a free future slot (demo data) for a client with email and phone; with
+        ``with_deposit``, a slot of a service that takes a deposit."""
+        free = (SlotTable.status == "free") & (
+            SlotTable.starts_at > datetime.now(UTC) + timedelta(hours=2)
+        )
+        if with_deposit:
+            free &= SlotTable.service.deposit.is_not_null()
         rows = (
-            await SlotTable.select(SlotTable.id)
-            .where(
-                (SlotTable.status == "free")
-                & (SlotTable.starts_at > datetime.now(UTC) + timedelta(hours=2))
-            )
-            .order_by(SlotTable.starts_at)
-            .limit(1)
+            await SlotTable.select(SlotTable.id).where(free).order_by(SlotTable.starts_at).limit(1)
         )
         result = await self.container.hold_slot.execute(
             HoldSlotCommand(

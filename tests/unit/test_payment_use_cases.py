@@ -18,6 +18,7 @@ from domain.errors import (
     IdempotencyKeyReused,
     InvalidIdempotencyKey,
     InvalidStatusTransition,
+    LivePaymentExists,
     PaymentNotFound,
     ProviderRejected,
     ProviderUnavailable,
@@ -51,6 +52,7 @@ from tests.support.builders import a_service, a_slot
 from tests.support.fakes import FakeEncryptor, FixedClock, InMemoryUnitOfWorkFactory
 from tests.support.payment_fakes import (
     FakePaymentGateway,
+    InMemoryPayments,
     InMemoryTrackingQueue,
     RecordingPaymentHook,
 )
@@ -264,6 +266,87 @@ async def test_payment_started_is_tracked_in_the_same_commit_as_the_creating_row
     }
 
 
+# One live payment per appointment, across kinds -------------------------------------------
+
+
+async def test_another_kind_while_a_payment_is_live_is_payment_in_progress() -> None:
+    world = World()
+    deposit = await world.create.execute(world.command(idempotency_key="deposit"))
+    with pytest.raises(LivePaymentExists) as refused:
+        await world.create.execute(world.command(kind=PaymentKind.FULL, idempotency_key="full"))
+
+    assert refused.value.code == "payment_in_progress"
+    assert [p.id for p in world.payments()] == [deposit.payment_id]
+    assert len(world.gateway.create_calls) == 1
+    # The refused request's key is released: the same request may be asked again later.
+    assert "payments:key:full" not in world.uow.store.idempotency_keys
+
+
+async def test_the_same_kind_under_another_key_returns_the_live_payment() -> None:
+    world = World()
+    first = await world.create.execute(world.command(idempotency_key="a"))
+    again = await world.create.execute(world.command(kind=PaymentKind.DEPOSIT, idempotency_key="b"))
+
+    assert again.payment_id == first.payment_id
+    assert len(world.payments()) == 1
+    assert world.gateway.created_count == 1
+
+
+@pytest.mark.parametrize("status", [PaymentStatus.FAILED, PaymentStatus.CANCELED])
+async def test_a_payment_that_ended_without_money_lets_another_kind_start(
+    status: PaymentStatus,
+) -> None:
+    world = World()
+    await world.create.execute(world.command())
+    world.payments()[0].status = status
+    full = await world.create.execute(world.command(kind=PaymentKind.FULL))
+
+    assert full.kind is PaymentKind.FULL
+    assert len(world.payments()) == 2
+    assert world.gateway.created_count == 2
+
+
+@pytest.mark.parametrize(
+    ("competitor", "expected"),
+    [(PaymentKind.FULL, "payment_in_progress"), (PaymentKind.DEPOSIT, "the competitor")],
+)
+async def test_a_concurrent_insert_the_read_missed_is_decided_by_the_unique_rule(
+    competitor: PaymentKind, expected: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = World()
+    rival = Payment.start(
+        appointment_id=world.appointment.id,
+        kind=competitor,
+        amount=Money.rub("1500.00"),
+        request_fingerprint=request_fingerprint(world.appointment.id, competitor),
+        now=NOW,
+    )
+    rival.provider_payment_id = "prov-rival"
+    rival.status = PaymentStatus.PENDING
+    world.uow.store.payments[rival.id] = rival
+    # The first read runs before the rival's commit (as a concurrent request's would).
+    real_find_live = InMemoryPayments.find_live
+    reads: list[object] = []
+
+    async def racing_find_live(self: InMemoryPayments, appointment_id: object) -> Payment | None:
+        reads.append(appointment_id)
+        if len(reads) == 1:
+            return None
+        return await real_find_live(self, appointment_id)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(InMemoryPayments, "find_live", racing_find_live)
+
+    if expected == "payment_in_progress":
+        with pytest.raises(LivePaymentExists):
+            await world.create.execute(world.command(kind=PaymentKind.DEPOSIT))
+    else:
+        result = await world.create.execute(world.command(kind=PaymentKind.DEPOSIT))
+        assert result.payment_id == rival.id
+    assert [p.id for p in world.payments()] == [rival.id]
+    assert world.gateway.create_calls == []
+    assert len(reads) == 2
+
+
 async def test_the_same_key_and_body_replays_the_first_answer() -> None:
     world = World()
     first = await world.create.execute(world.command(idempotency_key="key-1"))
@@ -356,6 +439,7 @@ async def test_a_rejected_create_fails_the_payment_and_a_new_request_may_start_o
 async def test_receipts_carry_the_decrypted_email_and_the_prepayment_mode() -> None:
     world = World(settings=replace(SETTINGS, receipts_enabled=True, vat_code=4))
     await world.create.execute(world.command())
+    world.payments()[0].status = PaymentStatus.FAILED  # no longer live: a full one may start
     await world.create.execute(world.command(kind=PaymentKind.FULL))
 
     deposit, full = (call.receipt for call in world.gateway.create_calls)
