@@ -6,7 +6,7 @@ Adapters (``adapters/``) and persistence (``tables/``) implement them; tests use
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Protocol, Self
 from uuid import UUID
@@ -102,7 +102,12 @@ class AppointmentRepository(Protocol):
         """Compare-and-set the status; ``False`` when it was no longer ``expected``."""
         ...
 
-    async def list_expired_holds(self, now: datetime, limit: int) -> Sequence[Appointment]: ...
+    async def list_expired_holds(
+        self, now: datetime, limit: int, *, payment_grace: timedelta
+    ) -> Sequence[Appointment]:
+        """``pending_payment`` holds past their expiry, oldest first, except the ones kept
+        for a live payment: those stay until ``hold_expires_at + payment_grace``."""
+        ...
 
     async def count_by_status(self, status: AppointmentStatus) -> int: ...
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from uuid import UUID
+from datetime import timedelta
 
 from domain.models import AppointmentStatus
-from domain.ports import Clock, UnitOfWork, UnitOfWorkFactory
+from domain.ports import Clock, UnitOfWorkFactory
+
+DEFAULT_PAYMENT_GRACE = timedelta(minutes=120)
 
 
 class ExpireHoldsUseCase:
@@ -15,9 +16,11 @@ class ExpireHoldsUseCase:
     - Only ``pending_payment`` appointments past ``hold_expires_at`` expire.
     - Each expiry frees its slot in the same transaction; a hold that a payment confirmed
       meanwhile is left alone.
-    - A hold whose payment is still in progress (the client may be paying right now) is
-      kept while that payment is younger than ``payment_grace``: YooKassa settles or cancels
-      it within about an hour, and its outcome confirms or frees the slot.
+    - A hold whose payment is still in progress (the client may be paying right now) is kept
+      until ``payment_grace`` after its expiry: YooKassa settles or cancels a payment within
+      about an hour, and its outcome confirms or frees the slot.
+    - Kept holds are left out by the query itself, so every batch is work and no number of
+      kept holds can stall the ones behind them.
     - Works in bounded batches; returns how many holds expired.
     """
 
@@ -27,7 +30,7 @@ class ExpireHoldsUseCase:
         uow: UnitOfWorkFactory,
         clock: Clock,
         batch_size: int = 200,
-        payment_grace: timedelta = timedelta(hours=2),
+        payment_grace: timedelta = DEFAULT_PAYMENT_GRACE,
     ) -> None:
         self._uow = uow
         self._clock = clock
@@ -37,11 +40,11 @@ class ExpireHoldsUseCase:
     async def execute(self) -> int:
         now = self._clock.now()
         async with self._uow() as uow:
-            expired = await uow.appointments.list_expired_holds(now, self._batch_size)
+            expired = await uow.appointments.list_expired_holds(
+                now, self._batch_size, payment_grace=self._payment_grace
+            )
             count = 0
             for appointment in expired:
-                if await self._payment_in_progress(uow, appointment.id, now):
-                    continue
                 # A concurrent payment or worker may have moved it already: compare-and-set.
                 if await uow.appointments.transition(
                     appointment.id,
@@ -53,9 +56,3 @@ class ExpireHoldsUseCase:
                     count += 1
             await uow.commit()
         return count
-
-    async def _payment_in_progress(
-        self, uow: UnitOfWork, appointment_id: UUID, now: datetime
-    ) -> bool:
-        live = await uow.payments.find_live(appointment_id)
-        return live is not None and now - live.created_at < self._payment_grace

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -22,6 +22,7 @@ from domain.models import (
     SlotStatus,
     TrackingEvent,
 )
+from domain.payments import LIVE_STATUSES
 from tables.core.tables import (
     AppointmentTable,
     ConsentRecordTable,
@@ -30,6 +31,9 @@ from tables.core.tables import (
     TrackingEventTable,
 )
 from tables.database import as_utc, as_utc_or_none
+from tables.payments.tables import PaymentTable
+
+LIVE_PAYMENT_STATUSES = sorted(status.value for status in LIVE_STATUSES)
 
 
 def service_from_row(row: dict[str, Any]) -> Service:
@@ -179,12 +183,24 @@ class PiccoloAppointmentRepository:
         )
         return len(changed) == 1
 
-    async def list_expired_holds(self, now: datetime, limit: int) -> Sequence[Appointment]:
+    async def list_expired_holds(
+        self, now: datetime, limit: int, *, payment_grace: timedelta
+    ) -> Sequence[Appointment]:
+        # Holds kept for a live payment are left out here, not after the read: else enough of
+        # them would fill every batch and block the holds behind them for ever.
+        live_payments = PaymentTable.select(PaymentTable.appointment_id).where(
+            PaymentTable.status.is_in(LIVE_PAYMENT_STATUSES)
+            & PaymentTable.appointment_id.is_not_null()
+        )
         rows = (
             await AppointmentTable.select()
             .where(
                 (AppointmentTable.status == AppointmentStatus.PENDING_PAYMENT.value)
                 & (AppointmentTable.hold_expires_at <= now)
+                & (
+                    (AppointmentTable.hold_expires_at <= now - payment_grace)
+                    | AppointmentTable.id.not_in(live_payments)
+                )
             )
             .order_by(AppointmentTable.hold_expires_at)
             .limit(limit)

@@ -187,7 +187,9 @@ async def test_expired_holds_are_listed_oldest_first_within_the_limit(db: object
         await unit.commit()
 
     async with uow(db) as unit:
-        expired = await unit.appointments.list_expired_holds(NOW, limit=2)
+        expired = await unit.appointments.list_expired_holds(
+            NOW, limit=2, payment_grace=timedelta(hours=2)
+        )
 
     assert [a.id for a in expired] == [appointments[1].id, appointments[2].id]
 

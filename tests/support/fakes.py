@@ -184,11 +184,16 @@ class _Appointments:
         found.updated_at = now
         return True
 
-    async def list_expired_holds(self, now: datetime, limit: int) -> Sequence[Appointment]:
+    async def list_expired_holds(
+        self, now: datetime, limit: int, *, payment_grace: timedelta
+    ) -> Sequence[Appointment]:
+        paying = {p.appointment_id for p in self._store.payments.values() if p.status.is_live}
         expired = [
             replace(a)
             for a in self._store.appointments.values()
-            if a.status is AppointmentStatus.PENDING_PAYMENT and a.hold_expires_at <= now
+            if a.status is AppointmentStatus.PENDING_PAYMENT
+            and a.hold_expires_at <= now
+            and (a.hold_expires_at <= now - payment_grace or a.id not in paying)
         ]
         return sorted(expired, key=lambda a: a.hold_expires_at)[:limit]
 

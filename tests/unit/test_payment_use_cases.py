@@ -729,11 +729,55 @@ async def test_a_hold_whose_payment_never_settles_expires_after_the_grace() -> N
 
     world = World()
     await world.create.execute(world.command())
-    expire = ExpireHoldsUseCase(uow=world.uow, clock=world.clock)
-    world.clock.advance(timedelta(hours=2, minutes=1))
+    expire = ExpireHoldsUseCase(
+        uow=world.uow, clock=world.clock, payment_grace=timedelta(minutes=90)
+    )
+    world.clock.advance(timedelta(minutes=30 + 89))  # the 30-minute hold, then the grace
+    assert await expire.execute() == 0
+    world.clock.advance(timedelta(minutes=1))
     assert await expire.execute() == 1
     assert world.appointment_status() is AppointmentStatus.EXPIRED
     assert world.slot_status() is SlotStatus.FREE
+
+
+async def test_holds_kept_for_payments_never_fill_the_batch() -> None:
+    from domain.use_cases.expire_holds import ExpireHoldsUseCase
+
+    world = World()
+    store = world.uow.store
+    kept, expirable = [], []
+    for n in range(10):
+        slot = replace(
+            a_slot(world.service, NOW + timedelta(days=3, hours=n)), status=SlotStatus.HELD
+        )
+        # The seven oldest holds have a payment in progress; the three newest have none.
+        appointment = Appointment.hold(
+            slot=slot, client=world.appointment.client, now=NOW + timedelta(minutes=n)
+        )
+        store.slots[slot.id] = slot
+        store.appointments[appointment.id] = appointment
+        if n < 7:
+            payment = Payment.start(
+                appointment_id=appointment.id,
+                kind=PaymentKind.DEPOSIT,
+                amount=Money.rub("1500.00"),
+                request_fingerprint="f",
+                now=NOW,
+            )
+            payment.status = PaymentStatus.PENDING
+            store.payments[payment.id] = payment
+            kept.append(appointment.id)
+        else:
+            expirable.append(appointment.id)
+    del store.appointments[world.appointment.id]
+    world.clock.advance(timedelta(minutes=45))
+    expire = ExpireHoldsUseCase(uow=world.uow, clock=world.clock, batch_size=5)
+
+    assert await expire.execute() == 3
+    assert await expire.execute() == 0
+    statuses = {a.id: a.status for a in store.appointments.values()}
+    assert {statuses[i] for i in expirable} == {AppointmentStatus.EXPIRED}
+    assert {statuses[i] for i in kept} == {AppointmentStatus.PENDING_PAYMENT}
 
 
 async def test_a_hold_without_a_payment_expires_on_time() -> None:
