@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 from uuid import UUID, uuid4
 
+from piccolo.columns import Column
 from piccolo.table import Table
 
 from domain.crm import (
@@ -34,118 +36,122 @@ from tables.crm.tables import (
 )
 from tables.database import as_utc, as_utc_or_none, is_sqlite
 
-_INSERT_WAITLIST = (
-    "INSERT INTO waitlist_requests (id, service, lead, preferred_contact_method, "
-    "contact_encrypted, contact_index, preferred_time_window, status, assignee, created_at, "
-    "updated_at) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})"
+T = TypeVar("T")
+
+
+class Row(Generic[T]):
+    """How a domain object becomes a row of a Piccolo table, for hand-written SQL.
+
+    One getter per column, passed by the column's name on the table (as to the table's own
+    constructor); names, order and types come from the table (``Table._meta.columns``), so
+    statements built from a ``Row`` list their columns as the table does and a column that
+    does not exist fails at import. Columns without a getter keep their database default.
+    """
+
+    def __init__(self, table: type[Table], **getters: Callable[[T], Any]) -> None:
+        names = {column._meta.name for column in table._meta.columns}
+        if unknown := sorted(set(getters) - names):
+            raise ValueError(f"{table.__name__} has no column {', '.join(unknown)}")
+        self.table = table
+        self.columns: tuple[Column, ...] = tuple(
+            column for column in table._meta.columns if column._meta.name in getters
+        )
+        self._getters = tuple(getters[column._meta.name] for column in self.columns)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The columns' names in the database."""
+        return tuple(column._meta.db_column_name for column in self.columns)
+
+    def values(self, item: T) -> list[Any]:
+        return [get(item) for get in self._getters]
+
+    def insert(self) -> str:
+        """``INSERT INTO <table> (<columns>) VALUES ({}, ...)``, Piccolo's placeholders."""
+        placeholders = ", ".join("{}" for _ in self.columns)
+        return (  # names from the table and placeholders only
+            f"INSERT INTO {self.table._meta.tablename} ({', '.join(self.names)}) "  # noqa: S608
+            f"VALUES ({placeholders})"
+        )
+
+
+def json_text(value: Any) -> str:
+    return json.dumps(dict(value))
+
+
+LEAD_ROW = Row[Lead](
+    LeadTable,
+    id=lambda lead: lead.id,
+    contact_method=lambda lead: lead.contact.method.value,
+    contact_encrypted=lambda lead: lead.contact.ciphertext,
+    contact_index=lambda lead: lead.contact.blind_index,
+    source=lambda lead: lead.source.value,
+    status=lambda lead: lead.status.value,
+    first_activity_at=lambda lead: lead.first_activity_at,
+    last_activity_at=lambda lead: lead.last_activity_at,
+    created_at=lambda lead: lead.first_activity_at,
+    updated_at=lambda lead: lead.last_activity_at,
 )
+WAITLIST_ROW = Row[WaitlistRequest](
+    WaitlistRequestTable,
+    id=lambda request: request.id,
+    service=lambda request: request.service_id,
+    lead=lambda request: request.lead_id,
+    preferred_contact_method=lambda request: request.contact.method.value,
+    contact_encrypted=lambda request: request.contact.ciphertext,
+    contact_index=lambda request: request.contact.blind_index,
+    preferred_time_window=lambda request: request.preferred_time_window.value,
+    status=lambda request: request.status.value,
+    assignee=lambda request: request.assignee_id,
+    created_at=lambda request: request.created_at,
+    updated_at=lambda request: request.updated_at,
+)
+TIMELINE_ROW = Row[LeadTimelineEvent](
+    LeadTimelineEventTable,
+    id=lambda event: event.id,
+    lead=lambda event: event.lead_id,
+    type=lambda event: event.type.value,
+    occurred_at=lambda event: event.occurred_at,
+    waitlist_request=lambda event: event.waitlist_request_id,
+    appointment=lambda event: event.appointment_id,
+    payment_id=lambda event: event.payment_id,
+    staff_user=lambda event: event.staff_user_id,
+    waitlist_status=lambda event: event.waitlist_status,
+    outcome=lambda event: event.outcome,
+)
+EMAIL_ROW = Row[OutgoingEmail](
+    EmailOutboxTable,
+    id=lambda email: email.id,
+    recipient_encrypted=lambda email: email.recipient_ciphertext,
+    template=lambda email: email.template.value,
+    params=lambda email: json_text(email.params),
+    status=lambda email: email.status.value,
+    attempts=lambda email: email.attempts,
+    next_attempt_at=lambda email: email.next_attempt_at,
+    created_at=lambda email: email.created_at,
+    sent_at=lambda email: email.sent_at,
+    last_error=lambda email: email.last_error,
+)
+
 # The predicate of the partial unique index ``waitlist_requests_one_active``, as literals: a
 # cached generic plan can use that index only when the statuses are constants, not parameters.
 ACTIVE_STATUSES_SQL = ", ".join(f"'{s.value}'" for s in sorted(ACTIVE_WAITLIST_STATUSES))
-_FIND_ACTIVE_WAITLIST = (  # placeholders and constants only
+FIND_ACTIVE_WAITLIST = (  # placeholders and constants only
     "SELECT * FROM waitlist_requests WHERE contact_index = {} AND service = {} "  # noqa: S608
     f"AND status IN ({ACTIVE_STATUSES_SQL}) ORDER BY created_at LIMIT 1"
 )
+# A first submission inserts the lead, a repeat only moves its last activity.
 _UPSERT_LEAD = (
-    "INSERT INTO leads (id, contact_method, contact_encrypted, contact_index, source, status, "
-    "first_activity_at, last_activity_at, created_at, updated_at) "
-    "VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}) "
-    "ON CONFLICT (contact_index) DO UPDATE SET last_activity_at = EXCLUDED.last_activity_at, "
-    "updated_at = EXCLUDED.updated_at RETURNING *"
+    f"{LEAD_ROW.insert()} ON CONFLICT (contact_index) DO UPDATE SET "
+    "last_activity_at = EXCLUDED.last_activity_at, updated_at = EXCLUDED.updated_at "
+    "RETURNING *"
 )
-_INSERT_TIMELINE = (
-    "INSERT INTO lead_timeline_events (id, lead, type, occurred_at, waitlist_request, "
-    "appointment, payment_id, staff_user, waitlist_status, outcome) "
-    "VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {})"
-)
-_INSERT_EMAIL = (
-    "INSERT INTO email_outbox (id, recipient_encrypted, template, params, status, attempts, "
-    "next_attempt_at, created_at) VALUES ({}, {}, {}, {}, {}, {}, {}, {})"
-)
-_CONSENT_ROW = "({}, {}, {}, {}, {}, {}, {}, {}, {})"
-_INSERT_CONSENTS = (
-    "c AS (INSERT INTO consent_records (id, subject_type, subject_id, kind, text_version, "
-    "channel, granted_at, withdrawn_at, evidence_encrypted) VALUES "
-)
-_INSERT_TRACKING = (
-    "INSERT INTO tracking_events (id, name, source, properties, occurred_at, attempts) "
-    "VALUES ({}, {}, {}, {}, {}, 0)"
-)
+_INSERT_WAITLIST = WAITLIST_ROW.insert()
+_INSERT_TIMELINE = TIMELINE_ROW.insert()
+_INSERT_EMAIL = EMAIL_ROW.insert()
 
 
-def _submission_statement(submission: WaitlistSubmission) -> tuple[str, list[Any]]:
-    request, event, tracking = (
-        submission.request,
-        submission.timeline_event,
-        submission.tracking_event,
-    )
-    args: list[Any] = [
-        request.id,
-        request.service_id,
-        request.lead_id,
-        request.contact.method.value,
-        request.contact.ciphertext,
-        request.contact.blind_index,
-        request.preferred_time_window.value,
-        request.status.value,
-        request.assignee_id,
-        request.created_at,
-        request.updated_at,
-    ]
-    parts = [f"w AS ({_INSERT_WAITLIST})"]
-    if submission.consents:
-        # Only placeholders are joined in; every value is a parameter.
-        rows = ", ".join(_CONSENT_ROW for _ in submission.consents)
-        parts.append(_INSERT_CONSENTS + rows + ")")
-        for consent in submission.consents:
-            args += [
-                consent.id,
-                consent.subject_type.value,
-                consent.subject_id,
-                consent.kind.value,
-                consent.text_version,
-                consent.channel.value,
-                consent.granted_at,
-                consent.withdrawn_at,
-                consent.evidence_ciphertext,
-            ]
-    parts.append(f"t AS ({_INSERT_TIMELINE})")
-    args += [
-        event.id,
-        event.lead_id,
-        event.type.value,
-        event.occurred_at,
-        event.waitlist_request_id,
-        event.appointment_id,
-        event.payment_id,
-        event.staff_user_id,
-        event.waitlist_status,
-        event.outcome,
-    ]
-    if submission.email is not None:
-        email = submission.email
-        parts.append(f"e AS ({_INSERT_EMAIL})")
-        args += [
-            email.id,
-            email.recipient_ciphertext,
-            email.template.value,
-            json.dumps(dict(email.params)),
-            email.status.value,
-            email.attempts,
-            email.next_attempt_at,
-            email.created_at,
-        ]
-    args += [
-        tracking.id,
-        tracking.name,
-        tracking.source,
-        json.dumps(dict(tracking.properties)),
-        tracking.occurred_at,
-    ]
-    return "WITH " + ", ".join(parts) + " " + _INSERT_TRACKING, args
-
-
-def _numbered(template: str) -> str:
+def numbered(template: str) -> str:
     """Piccolo's ``{}`` placeholders as PostgreSQL's ``$1, $2 ...``."""
     pieces = template.split("{}")
     out = [pieces[0]]
@@ -165,7 +171,7 @@ async def _fetch(table: type[Table], template: str, *args: Any) -> list[dict[str
     transaction = None if is_sqlite(engine) else engine.current_transaction.get()
     if transaction is None:
         return list(await table.raw(template, *args))
-    records = await transaction.connection.fetch(_numbered(template), *args)
+    records = await transaction.connection.fetch(numbered(template), *args)
     # asyncpg's UUIDs are ``uuid.UUID`` instances: the rows need no conversion
     return [dict(record) for record in records]
 
@@ -240,39 +246,20 @@ def email_from_row(row: dict[str, Any]) -> OutgoingEmail:
 
 
 class PiccoloWaitlistRepository:
-    # The submission path runs prepared SQL (same text, both databases): building Piccolo
-    # queries cost more CPU than the database work. Everything else uses the query builder.
+    # Inserts and the active-request lookup run prepared SQL (same text, both databases):
+    # building Piccolo queries cost more CPU than the database work. Everything else uses
+    # the query builder.
     async def add(self, request: WaitlistRequest) -> None:
-        await _fetch(
-            WaitlistRequestTable,
-            _INSERT_WAITLIST,
-            request.id,
-            request.service_id,
-            request.lead_id,
-            request.contact.method.value,
-            request.contact.ciphertext,
-            request.contact.blind_index,
-            request.preferred_time_window.value,
-            request.status.value,
-            request.assignee_id,
-            request.created_at,
-            request.updated_at,
-        )
+        await _fetch(WaitlistRequestTable, _INSERT_WAITLIST, *WAITLIST_ROW.values(request))
 
     async def add_submission(self, submission: WaitlistSubmission) -> None:
-        if is_sqlite(WaitlistRequestTable._meta.db):
-            await self.add(submission.request)
-            for consent in submission.consents:
-                await PiccoloConsentRepository().add(consent)
-            await PiccoloLeadTimelineRepository().add(submission.timeline_event)
-            await PiccoloTrackingOutbox().add(submission.tracking_event)
-            if submission.email is not None:
-                await PiccoloEmailOutbox().add(submission.email)
-            return
-        # PostgreSQL: one statement with data-modifying CTEs instead of six round trips.
-        # Foreign keys between these rows are checked at the end of the statement.
-        sql, args = _submission_statement(submission)
-        await _fetch(WaitlistRequestTable, sql, *args)
+        await self.add(submission.request)
+        for consent in submission.consents:
+            await PiccoloConsentRepository().add(consent)
+        await PiccoloLeadTimelineRepository().add(submission.timeline_event)
+        await PiccoloTrackingOutbox().add(submission.tracking_event)
+        if submission.email is not None:
+            await PiccoloEmailOutbox().add(submission.email)
 
     async def get(self, request_id: UUID) -> WaitlistRequest | None:
         row = (
@@ -281,7 +268,7 @@ class PiccoloWaitlistRepository:
         return None if row is None else waitlist_from_row(row)
 
     async def find_active(self, contact_index: str, service_id: UUID) -> WaitlistRequest | None:
-        rows = await _fetch(WaitlistRequestTable, _FIND_ACTIVE_WAITLIST, contact_index, service_id)
+        rows = await _fetch(WaitlistRequestTable, FIND_ACTIVE_WAITLIST, contact_index, service_id)
         return waitlist_from_row(rows[0]) if rows else None
 
 
@@ -290,21 +277,8 @@ class PiccoloLeadRepository:
         # One upsert: a first submission inserts, a repeat only moves ``last_activity_at``.
         # Either way the lead's row stays locked until commit, so concurrent submissions of
         # one contact run their remaining steps one after the other.
-        contact = lead.contact
-        rows = await _fetch(
-            LeadTable,
-            _UPSERT_LEAD,
-            lead.id,
-            contact.method.value,
-            contact.ciphertext,
-            contact.blind_index,
-            lead.source.value,
-            lead.status.value,
-            lead.first_activity_at,
-            lead.last_activity_at,
-            now,
-            now,
-        )
+        touched = replace(lead, last_activity_at=now)
+        rows = await _fetch(LeadTable, _UPSERT_LEAD, *LEAD_ROW.values(touched))
         return lead_from_row(rows[0])
 
     async def find_by_indexes(self, blind_indexes: Sequence[str]) -> Sequence[Lead]:
@@ -328,20 +302,7 @@ class PiccoloLeadRepository:
 
 class PiccoloLeadTimelineRepository:
     async def add(self, event: LeadTimelineEvent) -> None:
-        await _fetch(
-            LeadTimelineEventTable,
-            _INSERT_TIMELINE,
-            event.id,
-            event.lead_id,
-            event.type.value,
-            event.occurred_at,
-            event.waitlist_request_id,
-            event.appointment_id,
-            event.payment_id,
-            event.staff_user_id,
-            event.waitlist_status,
-            event.outcome,
-        )
+        await _fetch(LeadTimelineEventTable, _INSERT_TIMELINE, *TIMELINE_ROW.values(event))
 
     async def list_for_lead(self, lead_id: UUID) -> Sequence[LeadTimelineEvent]:
         rows = (
@@ -363,18 +324,7 @@ class PiccoloLeadTimelineRepository:
 
 class PiccoloEmailOutbox:
     async def add(self, email: OutgoingEmail) -> None:
-        await _fetch(
-            EmailOutboxTable,
-            _INSERT_EMAIL,
-            email.id,
-            email.recipient_ciphertext,
-            email.template.value,
-            json.dumps(dict(email.params)),
-            email.status.value,
-            email.attempts,
-            email.next_attempt_at,
-            email.created_at,
-        )
+        await _fetch(EmailOutboxTable, _INSERT_EMAIL, *EMAIL_ROW.values(email))
 
     async def claim_due(
         self, now: datetime, lease_until: datetime, limit: int

@@ -44,7 +44,7 @@ from piccolo.engine.base import Engine
 
 from domain.crm import Lead, WaitlistStatus, WaitlistSubmission
 from domain.crm_ports import SubmissionOutcome
-from tables.crm.repositories import _FIND_ACTIVE_WAITLIST, ACTIVE_STATUSES_SQL, _numbered
+from tables.crm.repositories import ACTIVE_STATUSES_SQL, FIND_ACTIVE_WAITLIST, numbered
 
 MAX_BATCH = 64
 MAX_IN_FLIGHT = 4
@@ -107,7 +107,7 @@ def _unnest(columns: tuple[tuple[str, str], ...], first: int, alias: str) -> str
 
 _V = _unnest(_SUBMISSION_COLUMNS, 1, "v")
 _C = _unnest(_CONSENT_COLUMNS, len(_SUBMISSION_COLUMNS) + 1, "c")
-_FIND_ACTIVE = _numbered(_FIND_ACTIVE_WAITLIST)
+_FIND_ACTIVE = numbered(FIND_ACTIVE_WAITLIST)
 
 STATEMENT = (
     f"WITH v AS (SELECT * FROM {_V}), "

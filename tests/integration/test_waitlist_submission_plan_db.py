@@ -20,7 +20,7 @@ from adapters.settings import load_settings
 from composition.container import build_container
 from domain.models import ConsentEvidence
 from domain.use_cases.create_waitlist_request import CreateWaitlistRequestCommand
-from tables.crm.repositories import _FIND_ACTIVE_WAITLIST, _numbered
+from tables.crm.repositories import FIND_ACTIVE_WAITLIST, numbered
 from tables.crm.waitlist_submissions import STATEMENT, arguments
 from tables.demo import seed_demo
 from tests.support.crm_fakes import RecordingSubmissions
@@ -77,7 +77,7 @@ async def test_the_active_request_lookup_uses_the_one_active_index_in_a_generic_
 ) -> None:
     async with db.pool.acquire() as connection:
         plan = await _generic_plan(
-            connection, _numbered(_FIND_ACTIVE_WAITLIST), ["0" * 64, uuid.uuid4()]
+            connection, numbered(FIND_ACTIVE_WAITLIST), ["0" * 64, uuid.uuid4()]
         )
     reads = _reads_of_waitlist_requests(plan)
     assert reads, plan
