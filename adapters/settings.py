@@ -12,11 +12,13 @@ import contextlib
 import hmac
 import ipaddress
 import json
+import math
 import os
 import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Generic, TypeVar
 from urllib.parse import urlsplit
@@ -43,6 +45,8 @@ YOOKASSA_NOTIFICATION_IPS = (
     "2a02:5180::/32",
 )
 SANDBOX_MARKER = "sandbox"
+# A client needs a few minutes to pay: shorter holds are for demos and tests only.
+MIN_PRODUCTION_HOLD_MINUTES = 5
 _TELEGRAM_BOT = re.compile(r"^[A-Za-z][A-Za-z0-9_]{3,30}[Bb][Oo][Tt]$")
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -98,7 +102,8 @@ class Settings:
     rate_limit_per_minute: int
     redis_url: Secret[str] | None
     tracking_sink_url: str | None
-    hold_minutes: int
+    hold_minutes: float
+    payment_grace_minutes: float
     log_level: str
     var_dir: Path = field(default=Path("var"))
 
@@ -216,6 +221,25 @@ def _parse_int(name: str, raw: str | None, default: int, minimum: int, maximum: 
         raise ConfigurationError(f"{name} must be an integer") from exc
     if not minimum <= value <= maximum:
         raise ConfigurationError(f"{name} must be between {minimum} and {maximum}")
+    return value
+
+
+def _parse_minutes(name: str, raw: str | None, default: float, maximum: float) -> float:
+    """Minutes, decimals allowed for demos and tests (``0.05`` is 3 seconds)."""
+    if raw is None:
+        return default
+    try:
+        value = float(Decimal(raw.replace(",", ".")))
+    except InvalidOperation as exc:
+        raise ConfigurationError(
+            f"{name} must be a number of minutes (decimals allowed: 0.05 is 3 seconds)"
+        ) from exc
+    if not math.isfinite(value):
+        raise ConfigurationError(f"{name} must be a finite number of minutes")
+    if value < 0:
+        raise ConfigurationError(f"{name} must not be negative")
+    if value > maximum:
+        raise ConfigurationError(f"{name} must be at most {maximum:g} minutes")
     return value
 
 
@@ -451,6 +475,14 @@ def load_settings(
         # The built-in sandbox notifies from this machine.
         webhook_ips += _parse_networks("YOOKASSA_WEBHOOK_ALLOWED_IPS", "127.0.0.1,::1")
 
+    hold_minutes = _parse_minutes("HOLD_MINUTES", env.get("HOLD_MINUTES"), 30, 24 * 60)
+    if hold_minutes == 0:
+        raise ConfigurationError("HOLD_MINUTES must be greater than 0")
+    if production and hold_minutes < MIN_PRODUCTION_HOLD_MINUTES:
+        raise ConfigurationError(
+            f"HOLD_MINUTES must be at least {MIN_PRODUCTION_HOLD_MINUTES} when APP_ENV=production"
+        )
+
     settings = Settings(
         app_env=app_env,
         database_url=Secret(database_url),
@@ -475,7 +507,10 @@ def load_settings(
         ),
         redis_url=Secret(redis_url) if redis_url else None,
         tracking_sink_url=tracking_sink,
-        hold_minutes=_parse_int("HOLD_MINUTES", env.get("HOLD_MINUTES"), 30, 5, 24 * 60),
+        hold_minutes=hold_minutes,
+        payment_grace_minutes=_parse_minutes(
+            "PAYMENT_GRACE_MINUTES", env.get("PAYMENT_GRACE_MINUTES"), 120, 24 * 60
+        ),
         log_level=_parse_log_level(env.get("LOG_LEVEL")),
         var_dir=var,
     )

@@ -131,7 +131,9 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
             contacts=contacts,
             hold_for=timedelta(minutes=settings.hold_minutes),
         ),
-        expire_holds=ExpireHoldsUseCase(uow=uow, clock=clock),
+        expire_holds=ExpireHoldsUseCase(
+            uow=uow, clock=clock, payment_grace=timedelta(minutes=settings.payment_grace_minutes)
+        ),
         mailer=mailer,
         create_or_update_lead=leads,
         create_waitlist_request=CreateWaitlistRequestUseCase(

@@ -26,6 +26,7 @@ CONFIG_PREFIXES = (
     "REDIS_URL",
     "TRACKING_",
     "HOLD_MINUTES",
+    "PAYMENT_GRACE_",
     "LOG_LEVEL",
     "VAR_DIR",
     "PORT",

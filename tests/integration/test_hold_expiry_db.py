@@ -3,6 +3,7 @@ progress never fill the batch, and they go once the payment grace is over."""
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
@@ -103,3 +104,33 @@ async def test_holds_kept_for_payments_never_block_the_ones_behind_them(db: obje
         SlotTable.id.is_in([row["id"] for row in slots]) & (SlotTable.status == "free")
     )
     assert freed == KEPT + EXPIRABLE
+
+
+async def test_the_worker_keeps_a_paying_hold_for_payment_grace_minutes(db: object) -> None:
+    await seed_demo()
+    default = build_container(load_settings())
+    short = build_container(load_settings({**os.environ, "PAYMENT_GRACE_MINUTES": "0.05"}))
+    now = datetime.now(UTC)
+    slot = (
+        await SlotTable.select(SlotTable.id)
+        .where((SlotTable.status == "free") & (SlotTable.starts_at > now + timedelta(hours=1)))
+        .first()
+    )
+    assert slot is not None
+    appointment_id = await hold(default, slot["id"], 0)
+    async with default.uow() as uow:
+        await uow.payments.add(
+            Payment.start(
+                appointment_id=appointment_id,
+                kind=PaymentKind.FULL,
+                amount=Money.rub("5000"),
+                request_fingerprint="f",
+                now=now,
+            )
+        )
+        await uow.commit()
+    await expired_at(appointment_id, now - timedelta(seconds=10))
+
+    assert await default.expire_holds.execute() == 0  # 120 minutes of grace
+    assert await short.expire_holds.execute() == 1  # 3 seconds of grace
+    assert await statuses([appointment_id]) == {"expired"}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import stat
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -253,3 +254,55 @@ def test_production_refuses_the_keys_a_development_start_generated(tmp_path: Pat
     with pytest.raises(ConfigurationError, match=r"^BLIND_INDEX_KEY is the development key"):
         load_settings(production(BLIND_INDEX_KEY=dev["BLIND_INDEX_KEY"]), var_dir=tmp_path)
     assert load_settings(PRODUCTION, var_dir=tmp_path).is_production
+
+
+# Durations ---------------------------------------------------------------------------------
+
+
+def test_hold_and_payment_grace_default_to_30_and_120_minutes(tmp_path: Path) -> None:
+    settings = load_settings({}, var_dir=tmp_path)
+    assert settings.hold_minutes == 30
+    assert settings.payment_grace_minutes == 120
+
+
+def test_durations_accept_decimal_minutes_for_demos_and_tests(tmp_path: Path) -> None:
+    settings = load_settings(
+        {"HOLD_MINUTES": "0.05", "PAYMENT_GRACE_MINUTES": "1,5"}, var_dir=tmp_path
+    )
+    assert timedelta(minutes=settings.hold_minutes) == timedelta(seconds=3)
+    assert timedelta(minutes=settings.payment_grace_minutes) == timedelta(seconds=90)
+    assert (
+        load_settings({"PAYMENT_GRACE_MINUTES": "0"}, var_dir=tmp_path).payment_grace_minutes == 0
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "raw", "says"),
+    [
+        ("HOLD_MINUTES", "-1", "must not be negative"),
+        ("HOLD_MINUTES", "half an hour", "must be a number of minutes"),
+        ("HOLD_MINUTES", "0", "must be greater than 0"),
+        ("HOLD_MINUTES", "nan", "must be a finite number"),
+        ("HOLD_MINUTES", "1441", "must be at most 1440 minutes"),
+        ("PAYMENT_GRACE_MINUTES", "-0.5", "must not be negative"),
+        ("PAYMENT_GRACE_MINUTES", "2h", "must be a number of minutes"),
+        ("PAYMENT_GRACE_MINUTES", "inf", "must be a finite number"),
+    ],
+)
+def test_bad_durations_are_refused_naming_the_variable(
+    tmp_path: Path, name: str, raw: str, says: str
+) -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        load_settings({name: raw}, var_dir=tmp_path)
+    assert str(caught.value).startswith(f"{name} {says}")
+    assert "\n" not in str(caught.value)
+
+
+def test_production_takes_decimal_holds_of_at_least_5_minutes(tmp_path: Path) -> None:
+    settings = load_settings(
+        production(HOLD_MINUTES="7.5", PAYMENT_GRACE_MINUTES="90"), var_dir=tmp_path
+    )
+    assert settings.hold_minutes == 7.5
+    assert settings.payment_grace_minutes == 90
+    with pytest.raises(ConfigurationError, match=r"^HOLD_MINUTES must be at least 5 when"):
+        load_settings(production(HOLD_MINUTES="4.99"), var_dir=tmp_path)
