@@ -45,6 +45,7 @@ YOOKASSA_NOTIFICATION_IPS = (
     "2a02:5180::/32",
 )
 SANDBOX_MARKER = "sandbox"
+TEST_KEY_PREFIX = "test_"
 # A client needs a few minutes to pay: shorter holds are for demos and tests only.
 MIN_PRODUCTION_HOLD_MINUTES = 5
 _TELEGRAM_BOT = re.compile(r"^[A-Za-z][A-Za-z0-9_]{3,30}[Bb][Oo][Tt]$")
@@ -87,6 +88,7 @@ class Settings:
     blind_index_key: Secret[bytes]
     yookassa_shop_id: str
     yookassa_secret_key: Secret[str]
+    yookassa_allow_test_keys: bool
     yookassa_api_url: str
     yookassa_confirmation_type: str
     yookassa_receipts: bool
@@ -114,6 +116,11 @@ class Settings:
     @property
     def database_is_postgres(self) -> bool:
         return self.database_url.get_secret_value().startswith(("postgres://", "postgresql://"))
+
+    @property
+    def yookassa_test_shop(self) -> bool:
+        """A test shop's key starts with ``test_``; every other shop is live."""
+        return self.yookassa_secret_key.get_secret_value().startswith(TEST_KEY_PREFIX)
 
     @property
     def uses_yookassa_sandbox(self) -> bool:
@@ -404,6 +411,9 @@ def load_settings(
     )
     shop_id = env.secret("YOOKASSA_SHOP_ID")
     secret_key = env.secret("YOOKASSA_SECRET_KEY")
+    allow_test_keys = _parse_bool(
+        "YOOKASSA_ALLOW_TEST_KEYS", env.get("YOOKASSA_ALLOW_TEST_KEYS"), False
+    )
     if production:
         shop_id = required("YOOKASSA_SHOP_ID", shop_id)
         if not shop_id.isdigit():
@@ -411,6 +421,11 @@ def load_settings(
         secret_key = required("YOOKASSA_SECRET_KEY", secret_key)
         if not re.fullmatch(r"(live|test)_[A-Za-z0-9_-]{20,}", secret_key):
             raise ConfigurationError("YOOKASSA_SECRET_KEY does not look like a YooKassa secret key")
+        if secret_key.startswith(TEST_KEY_PREFIX) and not allow_test_keys:
+            raise ConfigurationError(
+                "YOOKASSA_SECRET_KEY is a test shop's key (test_...): production takes no real "
+                "money with it; set YOOKASSA_ALLOW_TEST_KEYS=true if that is intended"
+            )
     confirmation = (env.get("YOOKASSA_CONFIRMATION_TYPE") or "redirect").lower()
     if confirmation not in {"redirect", "embedded"}:
         raise ConfigurationError("YOOKASSA_CONFIRMATION_TYPE must be 'redirect' or 'embedded'")
@@ -489,7 +504,9 @@ def load_settings(
         contact_encryption_keys=Secret(tuple(keys)),
         blind_index_key=Secret(index_key),
         yookassa_shop_id=shop_id or "sandbox-shop",
-        yookassa_secret_key=Secret(secret_key or "sandbox_secret_key_for_local_development"),
+        # The development sandbox is a test shop, like YooKassa's own test shops.
+        yookassa_secret_key=Secret(secret_key or "test_sandbox_secret_key_for_local_development"),
+        yookassa_allow_test_keys=allow_test_keys,
         yookassa_api_url=yookassa_api_url.rstrip("/"),
         yookassa_confirmation_type=confirmation,
         yookassa_receipts=_parse_bool("YOOKASSA_RECEIPTS", env.get("YOOKASSA_RECEIPTS"), False),

@@ -249,7 +249,7 @@ def build_payments(
         ),
         get_payment=GetPaymentUseCase(uow=uow),
         handle_notification=HandlePaymentNotificationUseCase(
-            uow=uow, clock=clock, gateway=gateway, hook=hook
+            test_shop=settings.yookassa_test_shop, uow=uow, clock=clock, gateway=gateway, hook=hook
         ),
         reconcile=ReconcilePaymentsUseCase(
             uow=uow,

@@ -213,6 +213,7 @@ class ProviderPayment:
     confirmation: Confirmation | None = None
     cancellation_reason: str | None = None
     metadata: dict[str, str] = field(default_factory=dict)
+    test: bool = False  # made in a test shop: no money moved
 
 
 class PaymentEventType(enum.StrEnum):

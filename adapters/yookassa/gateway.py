@@ -285,6 +285,7 @@ def to_provider_payment(response: Any) -> ProviderPayment:
         metadata={
             k: str(v) for k, v in dict(metadata).items() if k in ("appointment_id", "payment_id")
         },
+        test=getattr(response, "test", None) is True,
     )
 
 

@@ -31,6 +31,7 @@ class NotificationOutcome(enum.StrEnum):
     UNCHANGED = "unchanged"
     UNKNOWN_PAYMENT = "unknown_payment"
     IGNORED_EVENT = "ignored_event"
+    WRONG_MODE = "wrong_mode"
     RECORDED = "recorded"
 
 
@@ -42,6 +43,9 @@ class HandlePaymentNotificationUseCase:
     - Unknown events, unknown payments and payments the provider does not know are safely
       ignored (the caller answers 200, so the provider stops redelivering).
     - Duplicates and out-of-order events change nothing: states only move forward.
+    - A payment whose re-fetched ``test`` flag differs from the shop's mode (a test payment
+      reaching a live shop, or the reverse) is ignored and logged with ids only: no money
+      moved, or not the way this shop believes.
     - ``refund.succeeded`` for one of our payments is recorded through the event hook only.
     - The provider being unreachable raises ``provider_unavailable`` (delivery is retried).
     """
@@ -52,11 +56,13 @@ class HandlePaymentNotificationUseCase:
         uow: UnitOfWorkFactory,
         clock: Clock,
         gateway: PaymentGateway,
+        test_shop: bool,
         hook: PaymentEventHook | None = None,
     ) -> None:
         self._uow = uow
         self._clock = clock
         self._gateway = gateway
+        self._test_shop = test_shop
         self._hook = hook or NoPaymentEventHook()
 
     async def execute(self, notification: PaymentNotification) -> NotificationOutcome:
@@ -73,6 +79,15 @@ class HandlePaymentNotificationUseCase:
         if remote is None:
             logger.warning("payment %s is unknown to the provider; ignored", known.id)
             return NotificationOutcome.UNKNOWN_PAYMENT
+        if remote.test is not self._test_shop:
+            logger.warning(
+                "payment %s (provider id %s): test=%s in a %s shop; ignored",
+                known.id,
+                remote.provider_payment_id,
+                remote.test,
+                "test" if self._test_shop else "live",
+            )
+            return NotificationOutcome.WRONG_MODE
         for _ in range(3):
             now = self._clock.now()
             async with self._uow() as uow:

@@ -569,3 +569,33 @@ async def test_pressing_pay_on_the_sandbox_page_confirms_the_appointment_end_to_
     assert slot_row is not None
     slot = await SlotTable.select(SlotTable.status).where(SlotTable.id == slot_row["slot"]).first()
     assert slot == {"status": "booked"}
+
+
+async def test_a_test_payment_notified_to_a_live_shop_is_ignored_and_logged_with_ids_only(
+    db: object,
+    sandbox: YooKassaSandbox,
+    sandbox_and_url: tuple[YooKassaSandbox, str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # The sandbox answers like a YooKassa test shop (``"test": true``); this shop is live.
+    sandbox.clear_faults()
+    await seeded()
+    live = payments_world(sandbox_and_url[1], test_shop=False)
+    try:
+        appointment_id, provider_id = await paid(live, sandbox)
+        assert sandbox.payment(provider_id)["test"] is True
+        with caplog.at_level(logging.INFO):
+            async with client(live, YOOKASSA_IP) as http:
+                response = await http.post(
+                    "/api/webhooks/yookassa", content=notification(sandbox, provider_id)
+                )
+    finally:
+        live.close()
+
+    assert response.status_code == 200 and response.json() == {"result": "wrong_mode"}
+    assert await appointment_status(appointment_id) == "pending_payment"
+    row = await PaymentTable.select(PaymentTable.id, PaymentTable.status).first()
+    assert row is not None and row["status"] == "pending"
+    [logged] = [r.getMessage() for r in caplog.records if "ignored" in r.getMessage()]
+    assert str(row["id"]) in logged and provider_id in logged
+    assert CLIENT_EMAIL not in caplog.text and CLIENT_PHONE not in caplog.text

@@ -12,8 +12,9 @@ from uuid import uuid4
 
 import anyio
 import pytest
+from yookassa.domain.response import PaymentResponse
 
-from adapters.yookassa.gateway import GatewayTimeouts, YooKassaPaymentGateway
+from adapters.yookassa.gateway import GatewayTimeouts, YooKassaPaymentGateway, to_provider_payment
 from adapters.yookassa.sandbox import YooKassaSandbox
 from domain.errors import ProviderRejected, ProviderUnavailable
 from domain.models import Money
@@ -327,3 +328,29 @@ def test_the_sdk_traps_are_classified_through_the_exception_chain() -> None:
     # A bug of ours is not a provider problem: it is raised as it is.
     with pytest.raises(AttributeError):
         classify(AttributeError("no such attribute"))
+
+
+async def test_the_test_flag_of_the_provider_payment_is_carried(
+    gateway: YooKassaPaymentGateway,
+) -> None:
+    created = await gateway.create_payment(a_request())
+    assert created.test is True  # the sandbox is a test shop, like YooKassa's
+    fetched = await gateway.get_payment(created.provider_payment_id)
+    assert fetched is not None and fetched.test is True
+
+
+@pytest.mark.parametrize(("flag", "expected"), [(False, False), (True, True), (None, False)])
+def test_a_live_payment_reads_as_live(flag: bool | None, expected: bool) -> None:
+    body = {
+        "id": "23d93cac-000f-5000-8000-126628f15141",
+        "status": "pending",
+        "paid": False,
+        "amount": {"value": "100.00", "currency": "RUB"},
+        "created_at": "2019-01-22T14:30:45.129Z",
+        "metadata": {},
+        "recipient": {"account_id": "100500", "gateway_id": "100700"},
+        "refundable": False,
+    }
+    if flag is not None:
+        body["test"] = flag
+    assert to_provider_payment(PaymentResponse(body)).test is expected

@@ -123,6 +123,7 @@ def payments_world(
     receipts: bool = False,
     hook: PaymentEventHook | None = None,
     timeouts: GatewayTimeouts = FAST,
+    test_shop: bool = SECRET_KEY.startswith("test_"),
 ) -> PaymentsWorld:
     container = build_container(load_settings())
     clock = clock or container.clock
@@ -142,7 +143,7 @@ def payments_world(
             **common, encryptor=container.encryptor, settings=settings, hook=hook
         ),
         get=GetPaymentUseCase(uow=container.uow),
-        notify=HandlePaymentNotificationUseCase(**common, hook=hook),
+        notify=HandlePaymentNotificationUseCase(**common, test_shop=test_shop, hook=hook),
         reconcile=ReconcilePaymentsUseCase(
             **common, encryptor=container.encryptor, settings=settings, hook=hook
         ),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -93,7 +94,7 @@ class World:
         self.create = CreatePaymentIntentUseCase(
             **common, encryptor=self.encryptor, settings=settings, hook=self.hook
         )
-        self.notify = HandlePaymentNotificationUseCase(**common, hook=self.hook)
+        self.notify = HandlePaymentNotificationUseCase(**common, test_shop=False, hook=self.hook)
         self.reconcile = ReconcilePaymentsUseCase(
             **common, encryptor=self.encryptor, settings=settings, hook=self.hook
         )
@@ -528,6 +529,46 @@ async def test_payment_canceled_cancels_the_appointment_and_frees_the_slot() -> 
     assert payment.cancellation_reason == "expired_on_confirmation"
     assert world.appointment_status() is AppointmentStatus.CANCELLED
     assert world.slot_status() is SlotStatus.FREE
+
+
+@pytest.mark.parametrize(("test_shop", "test_payment"), [(False, True), (True, False)])
+async def test_a_notification_for_a_payment_of_the_other_mode_is_ignored_with_ids_only(
+    test_shop: bool, test_payment: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    world = World()
+    notify = HandlePaymentNotificationUseCase(
+        uow=world.uow,
+        clock=world.clock,
+        gateway=world.gateway,
+        test_shop=test_shop,
+        hook=world.hook,
+    )
+    await world.create.execute(world.command())
+    provider_id = world.payments()[0].provider_payment_id or ""
+    world.gateway.settle(provider_id, PaymentStatus.SUCCEEDED)
+    remote = world.gateway.payments[provider_id]
+    world.gateway.payments[provider_id] = replace(remote, test=test_payment)
+
+    with caplog.at_level(logging.DEBUG):
+        outcome = await notify.execute(PaymentNotification("payment.succeeded", provider_id))
+
+    assert outcome is NotificationOutcome.WRONG_MODE
+    assert world.payments()[0].status is PaymentStatus.PENDING
+    assert world.appointment_status() is AppointmentStatus.PENDING_PAYMENT
+    assert world.hook.events == []
+    [record] = [r for r in caplog.records if "ignored" in r.getMessage()]
+    assert str(world.payments()[0].id) in record.getMessage()
+    assert "anna" not in caplog.text.lower() and "1500" not in caplog.text
+
+
+async def test_a_notification_of_the_shop_s_own_mode_is_applied() -> None:
+    world = World()
+    await world.create.execute(world.command())
+    provider_id = world.payments()[0].provider_payment_id or ""
+    world.gateway.settle(provider_id, PaymentStatus.SUCCEEDED)
+    assert world.gateway.payments[provider_id].test is False  # the fake is a live shop
+    outcome = await world.notify.execute(PaymentNotification("payment.succeeded", provider_id))
+    assert outcome is NotificationOutcome.APPLIED
 
 
 async def test_a_duplicate_notification_changes_nothing() -> None:

@@ -172,6 +172,8 @@ REFUSALS = [
     ({"APP_ENV": "staging"}, "APP_ENV"),
     ({"LOG_LEVEL": "verbose"}, "LOG_LEVEL"),
     ({"HOLD_MINUTES": "1"}, "HOLD_MINUTES"),
+    ({"YOOKASSA_SECRET_KEY": "test_S3cr3tS3cr3tS3cr3tS3cr3t"}, "YOOKASSA_SECRET_KEY"),
+    ({"YOOKASSA_ALLOW_TEST_KEYS": "maybe"}, "YOOKASSA_ALLOW_TEST_KEYS"),
 ]
 
 
@@ -306,3 +308,24 @@ def test_production_takes_decimal_holds_of_at_least_5_minutes(tmp_path: Path) ->
     assert settings.payment_grace_minutes == 90
     with pytest.raises(ConfigurationError, match=r"^HOLD_MINUTES must be at least 5 when"):
         load_settings(production(HOLD_MINUTES="4.99"), var_dir=tmp_path)
+
+
+# Live mode ---------------------------------------------------------------------------------
+
+
+def test_production_takes_a_test_key_only_when_told_to(tmp_path: Path) -> None:
+    key = "test_S3cr3tS3cr3tS3cr3tS3cr3t"
+    with pytest.raises(ConfigurationError) as caught:
+        load_settings(production(YOOKASSA_SECRET_KEY=key), var_dir=tmp_path)
+    assert "YOOKASSA_ALLOW_TEST_KEYS=true" in str(caught.value)
+    assert key not in str(caught.value)
+
+    allowed = load_settings(
+        production(YOOKASSA_SECRET_KEY=key, YOOKASSA_ALLOW_TEST_KEYS="true"), var_dir=tmp_path
+    )
+    assert allowed.yookassa_test_shop
+    assert not load_settings(PRODUCTION, var_dir=tmp_path).yookassa_test_shop
+
+
+def test_the_development_sandbox_is_a_test_shop(tmp_path: Path) -> None:
+    assert load_settings({}, var_dir=tmp_path).yookassa_test_shop
