@@ -6,10 +6,11 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
+from operator import attrgetter
 from typing import Any, Generic, TypeVar
 from uuid import UUID, uuid4
 
-from piccolo.columns import Column
+from piccolo.columns import JSON, Column
 from piccolo.table import Table
 
 from domain.crm import (
@@ -42,21 +43,27 @@ T = TypeVar("T")
 class Row(Generic[T]):
     """How a domain object becomes a row of a Piccolo table, for hand-written SQL.
 
-    One getter per column, passed by the column's name on the table (as to the table's own
-    constructor); names, order and types come from the table (``Table._meta.columns``), so
-    statements built from a ``Row`` list their columns as the table does and a column that
-    does not exist fails at import. Columns without a getter keep their database default.
+    Each column is given by its name on the table (as to the table's own constructor) with
+    the attribute path of its value (``"contact.method.value"``); JSON columns take a dict
+    and are sent as JSON text. Names, order and types come from the table
+    (``Table._meta.columns``), so statements built from a ``Row`` list their columns as the
+    table does, and a column the table lacks fails at import. Columns left out keep their
+    database default. One ``attrgetter`` reads a whole row: these rows are on hot paths.
     """
 
-    def __init__(self, table: type[Table], **getters: Callable[[T], Any]) -> None:
+    def __init__(self, table: type[Table], **paths: str) -> None:
         names = {column._meta.name for column in table._meta.columns}
-        if unknown := sorted(set(getters) - names):
+        if unknown := sorted(set(paths) - names):
             raise ValueError(f"{table.__name__} has no column {', '.join(unknown)}")
         self.table = table
         self.columns: tuple[Column, ...] = tuple(
-            column for column in table._meta.columns if column._meta.name in getters
+            column for column in table._meta.columns if column._meta.name in paths
         )
-        self._getters = tuple(getters[column._meta.name] for column in self.columns)
+        getter = attrgetter(*(paths[column._meta.name] for column in self.columns))
+        self._get: Callable[[T], tuple[Any, ...]] = (
+            getter if len(self.columns) > 1 else lambda item: (getter(item),)
+        )
+        self._json = tuple(i for i, c in enumerate(self.columns) if isinstance(c, JSON))
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -64,7 +71,20 @@ class Row(Generic[T]):
         return tuple(column._meta.db_column_name for column in self.columns)
 
     def values(self, item: T) -> list[Any]:
-        return [get(item) for get in self._getters]
+        values = list(self._get(item))
+        for i in self._json:
+            values[i] = json_text(values[i])
+        return values
+
+    def arrays(self, items: Sequence[T | None]) -> list[list[Any]]:
+        """One list per column with its value for each item; ``None`` items give NULLs."""
+        nulls = (None,) * len(self.columns)
+        rows = [nulls if item is None else self._get(item) for item in items]
+        arrays = [list(column) for column in zip(*rows, strict=True)] if rows else []
+        arrays = arrays or [[] for _ in self.columns]
+        for i in self._json:
+            arrays[i] = [None if value is None else json_text(value) for value in arrays[i]]
+        return arrays
 
     def insert(self) -> str:
         """``INSERT INTO <table> (<columns>) VALUES ({}, ...)``, Piccolo's placeholders."""
@@ -81,56 +101,56 @@ def json_text(value: Any) -> str:
 
 LEAD_ROW = Row[Lead](
     LeadTable,
-    id=lambda lead: lead.id,
-    contact_method=lambda lead: lead.contact.method.value,
-    contact_encrypted=lambda lead: lead.contact.ciphertext,
-    contact_index=lambda lead: lead.contact.blind_index,
-    source=lambda lead: lead.source.value,
-    status=lambda lead: lead.status.value,
-    first_activity_at=lambda lead: lead.first_activity_at,
-    last_activity_at=lambda lead: lead.last_activity_at,
-    created_at=lambda lead: lead.first_activity_at,
-    updated_at=lambda lead: lead.last_activity_at,
+    id="id",
+    contact_method="contact.method.value",
+    contact_encrypted="contact.ciphertext",
+    contact_index="contact.blind_index",
+    source="source.value",
+    status="status.value",
+    first_activity_at="first_activity_at",
+    last_activity_at="last_activity_at",
+    created_at="first_activity_at",
+    updated_at="last_activity_at",
 )
 WAITLIST_ROW = Row[WaitlistRequest](
     WaitlistRequestTable,
-    id=lambda request: request.id,
-    service=lambda request: request.service_id,
-    lead=lambda request: request.lead_id,
-    preferred_contact_method=lambda request: request.contact.method.value,
-    contact_encrypted=lambda request: request.contact.ciphertext,
-    contact_index=lambda request: request.contact.blind_index,
-    preferred_time_window=lambda request: request.preferred_time_window.value,
-    status=lambda request: request.status.value,
-    assignee=lambda request: request.assignee_id,
-    created_at=lambda request: request.created_at,
-    updated_at=lambda request: request.updated_at,
+    id="id",
+    service="service_id",
+    lead="lead_id",
+    preferred_contact_method="contact.method.value",
+    contact_encrypted="contact.ciphertext",
+    contact_index="contact.blind_index",
+    preferred_time_window="preferred_time_window.value",
+    status="status.value",
+    assignee="assignee_id",
+    created_at="created_at",
+    updated_at="updated_at",
 )
 TIMELINE_ROW = Row[LeadTimelineEvent](
     LeadTimelineEventTable,
-    id=lambda event: event.id,
-    lead=lambda event: event.lead_id,
-    type=lambda event: event.type.value,
-    occurred_at=lambda event: event.occurred_at,
-    waitlist_request=lambda event: event.waitlist_request_id,
-    appointment=lambda event: event.appointment_id,
-    payment_id=lambda event: event.payment_id,
-    staff_user=lambda event: event.staff_user_id,
-    waitlist_status=lambda event: event.waitlist_status,
-    outcome=lambda event: event.outcome,
+    id="id",
+    lead="lead_id",
+    type="type.value",
+    occurred_at="occurred_at",
+    waitlist_request="waitlist_request_id",
+    appointment="appointment_id",
+    payment_id="payment_id",
+    staff_user="staff_user_id",
+    waitlist_status="waitlist_status",
+    outcome="outcome",
 )
 EMAIL_ROW = Row[OutgoingEmail](
     EmailOutboxTable,
-    id=lambda email: email.id,
-    recipient_encrypted=lambda email: email.recipient_ciphertext,
-    template=lambda email: email.template.value,
-    params=lambda email: json_text(email.params),
-    status=lambda email: email.status.value,
-    attempts=lambda email: email.attempts,
-    next_attempt_at=lambda email: email.next_attempt_at,
-    created_at=lambda email: email.created_at,
-    sent_at=lambda email: email.sent_at,
-    last_error=lambda email: email.last_error,
+    id="id",
+    recipient_encrypted="recipient_ciphertext",
+    template="template.value",
+    params="params",
+    status="status.value",
+    attempts="attempts",
+    next_attempt_at="next_attempt_at",
+    created_at="created_at",
+    sent_at="sent_at",
+    last_error="last_error",
 )
 
 # The predicate of the partial unique index ``waitlist_requests_one_active``, as literals: a
