@@ -48,6 +48,9 @@ SANDBOX_MARKER = "sandbox"
 TEST_KEY_PREFIX = "test_"
 # A client needs a few minutes to pay: shorter holds are for demos and tests only.
 MIN_PRODUCTION_HOLD_MINUTES = 5
+DEFAULT_REQUEST_BUDGET_SECONDS = 10.0
+# A visitor's request held longer than this is a hung page, whatever the provider does.
+MAX_REQUEST_BUDGET_SECONDS = 120.0
 _TELEGRAM_BOT = re.compile(r"^[A-Za-z][A-Za-z0-9_]{3,30}[Bb][Oo][Tt]$")
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -107,6 +110,8 @@ class Settings:
     hold_minutes: float
     payment_grace_minutes: float
     log_level: str
+    # How long the visitor's ``POST /api/public/payments`` waits for YooKassa, retries included.
+    yookassa_request_budget_seconds: float = DEFAULT_REQUEST_BUDGET_SECONDS
     var_dir: Path = field(default=Path("var"))
 
     @property
@@ -247,6 +252,25 @@ def _parse_minutes(name: str, raw: str | None, default: float, maximum: float) -
         raise ConfigurationError(f"{name} must not be negative")
     if value > maximum:
         raise ConfigurationError(f"{name} must be at most {maximum:g} minutes")
+    return value
+
+
+def _parse_seconds(name: str, raw: str | None, default: float, maximum: float) -> float:
+    """A positive number of seconds, decimals allowed (``0.5``)."""
+    if raw is None:
+        return default
+    try:
+        value = float(Decimal(raw.strip().replace(",", ".")))
+    except InvalidOperation as exc:
+        raise ConfigurationError(
+            f"{name} must be a number of seconds (decimals allowed: 0.5 is half a second)"
+        ) from exc
+    if not math.isfinite(value):
+        raise ConfigurationError(f"{name} must be a finite number of seconds")
+    if value <= 0:
+        raise ConfigurationError(f"{name} must be greater than 0")
+    if value > maximum:
+        raise ConfigurationError(f"{name} must be at most {maximum:g} seconds")
     return value
 
 
@@ -529,6 +553,12 @@ def load_settings(
             "PAYMENT_GRACE_MINUTES", env.get("PAYMENT_GRACE_MINUTES"), 120, 24 * 60
         ),
         log_level=_parse_log_level(env.get("LOG_LEVEL")),
+        yookassa_request_budget_seconds=_parse_seconds(
+            "YOOKASSA_REQUEST_BUDGET_SECONDS",
+            env.get("YOOKASSA_REQUEST_BUDGET_SECONDS"),
+            DEFAULT_REQUEST_BUDGET_SECONDS,
+            MAX_REQUEST_BUDGET_SECONDS,
+        ),
         var_dir=var,
     )
     if production and settings.uses_yookassa_sandbox:

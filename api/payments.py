@@ -90,8 +90,10 @@ class PaymentsController(Controller):
             "The amount is computed from the service: its deposit for `deposit`, its price for "
             "`full`; without `kind`, the deposit when the service has one. `404` unknown "
             "appointment; `409` appointment not payable (expired, cancelled, already paid); "
-            "`503` with `Retry-After` when YooKassa is unavailable after bounded retries (retry "
-            "with the same Idempotency-Key: no second payment is ever created); `502` when "
+            "`503` with `Retry-After` when YooKassa is unavailable or slower than the request's "
+            "time budget (10 s by default), retries included (retry with the same "
+            "Idempotency-Key: the same payment is completed, no second one is ever created); "
+            "`502` when "
             "YooKassa rejects the request.\n\n" + IDEMPOTENCY_DESCRIPTION
         ),
     )

@@ -66,7 +66,8 @@ from tables.uow import PiccoloUnitOfWork, unit_of_work_factory
 class PaymentServices:
     """YooKassa payments: the gateway, the use cases, tracking delivery, the dev sandbox."""
 
-    gateway: YooKassaPaymentGateway
+    gateway: YooKassaPaymentGateway  # the worker's; ``request_gateway`` shares its threads
+    request_gateway: YooKassaPaymentGateway
     create_payment_intent: CreatePaymentIntentUseCase
     get_payment: GetPaymentUseCase
     handle_notification: HandlePaymentNotificationUseCase
@@ -213,9 +214,12 @@ def build_payments(
     settings: Settings, uow: UnitOfWorkFactory, clock: Clock, encryptor: FernetEncryptor
 ) -> PaymentServices:
     secret_key = settings.yookassa_secret_key.get_secret_value()
+    # The worker's gateway keeps the long budget; a visitor's request (and YooKassa's
+    # notification, which YooKassa redelivers) waits at most YOOKASSA_REQUEST_BUDGET_SECONDS.
     gateway = YooKassaPaymentGateway(
         shop_id=settings.yookassa_shop_id, secret_key=secret_key, api_url=settings.yookassa_api_url
     )
+    request_gateway = gateway.with_budget(settings.yookassa_request_budget_seconds)
     sandbox = None
     if settings.uses_yookassa_sandbox and not settings.is_production:
         # Our own app serves the sandbox; it notifies our own webhook.
@@ -239,17 +243,22 @@ def build_payments(
     )
     return PaymentServices(
         gateway=gateway,
+        request_gateway=request_gateway,
         create_payment_intent=CreatePaymentIntentUseCase(
             uow=uow,
             clock=clock,
-            gateway=gateway,
+            gateway=request_gateway,
             encryptor=encryptor,
             settings=payment_settings,
             hook=hook,
         ),
         get_payment=GetPaymentUseCase(uow=uow),
         handle_notification=HandlePaymentNotificationUseCase(
-            test_shop=settings.yookassa_test_shop, uow=uow, clock=clock, gateway=gateway, hook=hook
+            test_shop=settings.yookassa_test_shop,
+            uow=uow,
+            clock=clock,
+            gateway=request_gateway,
+            hook=hook,
         ),
         reconcile=ReconcilePaymentsUseCase(
             uow=uow,

@@ -5,7 +5,10 @@ The SDK's traps, and what we do about each:
 - It is synchronous: every call runs in our own bounded thread pool, never on the event
   loop; backoff sleeps happen on the loop, so a waiting retry holds no thread.
 - It sets no network timeout: our session subclass gives every request connect/read
-  timeouts, shortened to what is left of the time budget.
+  timeouts, shortened to what is left of the time budget; and since a read timeout bounds
+  each read rather than the whole answer, we stop waiting for the thread when the budget
+  ends (the thread finishes on its own timeouts; a retry with the same key finds whatever
+  that late attempt created).
 - It invents a random idempotence key when none is given: we always pass the payment's own
   key (at most 64 chars), and a retry re-sends that key with the same body.
 - It retries HTTP 202 only over https, with 30-minute sleeps: our session mounts no SDK
@@ -23,13 +26,14 @@ The SDK's traps, and what we do about each:
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 import random
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
@@ -75,7 +79,8 @@ class GatewayTimeouts:
     connect: float = 5.0
     # YooKassa may take 30 s before answering 500: wait that long for one attempt.
     read: float = 30.0
-    # Everything for one create or get, retries and backoff included.
+    # Everything for one create or get, retries and backoff included. The worker keeps this
+    # default; the visitor's request path takes YOOKASSA_REQUEST_BUDGET_SECONDS (``with_budget``).
     budget: float = 40.0
     backoff_base: float = 0.25
     backoff_cap: float = 4.0
@@ -355,7 +360,23 @@ class YooKassaPaymentGateway:
         _configure_sdk_once(shop_id, secret_key, self._api_url)
 
     def __repr__(self) -> str:
-        return f"YooKassaPaymentGateway(api_url={self._api_url!r}, shop_id=***)"
+        return (
+            f"YooKassaPaymentGateway(api_url={self._api_url!r}, shop_id=***, "
+            f"budget={self._timeouts.budget:g})"
+        )
+
+    @property
+    def budget_seconds(self) -> float:
+        return self._timeouts.budget
+
+    def with_budget(self, seconds: float) -> YooKassaPaymentGateway:
+        """The same gateway (shop, thread pool) whose every call gives up after ``seconds``:
+        the visitor's request path waits less than the worker."""
+        if not seconds > 0:
+            raise ValueError("a gateway's time budget must be positive")
+        bounded = copy.copy(self)
+        bounded._timeouts = replace(self._timeouts, budget=seconds)
+        return bounded
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
@@ -391,23 +412,39 @@ class YooKassaPaymentGateway:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + t.budget
         attempt = 0
+        reason = "budget_spent"
         while True:
             remaining = deadline - loop.time()
-            timeout = (min(t.connect, max(remaining, 0.1)), min(t.read, max(remaining, 0.1)))
+            if remaining <= 0:
+                break
+            # No single attempt outlives the budget: its socket timeouts are cut to what is
+            # left, and we stop waiting for its thread when the budget ends.
+            timeout = (min(t.connect, remaining), min(t.read, remaining))
+            running = loop.run_in_executor(self._executor, self._in_thread, call, timeout)
             try:
-                return await loop.run_in_executor(self._executor, self._in_thread, call, timeout)
+                return await asyncio.wait_for(running, remaining)
+            except TimeoutError:
+                attempt += 1
+                reason = "budget_spent_in_attempt"
+                break
             except _Retryable as exc:
                 attempt += 1
+                reason = exc.reason
                 delay = self._rng.uniform(0, min(t.backoff_cap, t.backoff_base * 2**attempt))
                 if exc.wait_hint is not None:
                     delay = max(delay, min(exc.wait_hint, t.backoff_cap))
                 if loop.time() + delay >= deadline:
-                    logger.warning(
-                        "yookassa %s gave up after %d attempts: %s", operation, attempt, exc.reason
-                    )
-                    raise ProviderUnavailable(retry_after_seconds=t.retry_after_seconds) from None
-                logger.info("yookassa %s attempt %d: %s; retrying", operation, attempt, exc.reason)
+                    break
+                logger.info("yookassa %s attempt %d: %s; retrying", operation, attempt, reason)
                 await asyncio.sleep(delay)
+        logger.warning(
+            "yookassa %s gave up after %d attempts within %g s: %s",
+            operation,
+            attempt,
+            t.budget,
+            reason,
+        )
+        raise ProviderUnavailable(retry_after_seconds=t.retry_after_seconds)
 
     def _in_thread(self, call: Callable[[], T], timeout: tuple[float, float]) -> T:
         _current.attempt = _Attempt(self._api_url, self._shop_id, self._secret_key, timeout)

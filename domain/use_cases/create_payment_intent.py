@@ -139,8 +139,9 @@ class CreatePaymentIntentUseCase:
       tracking event are committed before the provider is called; the call runs outside any
       transaction; its result is written after. A crash in between is recovered by a retry
       or by the worker re-sending the same request under the same key: one provider payment.
-    - Provider unavailable: ``provider_unavailable`` (retry later; the payment stays
-      recoverable). Provider refused: the payment fails, ``provider_rejected``.
+    - Provider unavailable, or not answering within the gateway's time budget (the
+      visitor's, YOOKASSA_REQUEST_BUDGET_SECONDS): ``provider_unavailable`` (retry later; the
+      payment stays recoverable). Provider refused: the payment fails, ``provider_rejected``.
     """
 
     def __init__(

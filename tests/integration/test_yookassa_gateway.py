@@ -354,3 +354,34 @@ def test_a_live_payment_reads_as_live(flag: bool | None, expected: bool) -> None
     if flag is not None:
         body["test"] = flag
     assert to_provider_payment(PaymentResponse(body)).test is expected
+
+
+async def test_one_slow_attempt_never_outlives_a_short_budget(
+    sandbox: YooKassaSandbox, sandbox_server: tuple[YooKassaSandbox, str]
+) -> None:
+    # Socket timeouts far longer than the provider's delay: only the budget can stop the wait.
+    patient = YooKassaPaymentGateway(
+        shop_id=SHOP,
+        secret_key=SECRET,
+        api_url=sandbox_server[1],
+        timeouts=GatewayTimeouts(connect=30, read=30, budget=30, backoff_base=0.05),
+    )
+    hurried = patient.with_budget(0.3)
+    request = a_request()
+    try:
+        sandbox.inject("slow", seconds=3.0)
+        with anyio.fail_after(20), pytest.raises(ProviderUnavailable) as raised:
+            await hurried.create_payment(request)
+        assert raised.value.retry_after_seconds > 0
+        sandbox.inject("slow", seconds=1.0)
+        with anyio.fail_after(20):
+            created = await patient.create_payment(request)  # the worker's budget waits it out
+    finally:
+        patient.close()
+    assert created.metadata["payment_id"] == str(request.payment_id)
+    assert hurried.budget_seconds == 0.3 and patient.budget_seconds == 30
+
+
+def test_a_budget_must_be_positive(gateway: YooKassaPaymentGateway) -> None:
+    with pytest.raises(ValueError, match="positive"):
+        gateway.with_budget(0)

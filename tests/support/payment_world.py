@@ -124,12 +124,17 @@ def payments_world(
     hook: PaymentEventHook | None = None,
     timeouts: GatewayTimeouts = FAST,
     test_shop: bool = SECRET_KEY.startswith("test_"),
+    request_budget: float | None = None,
 ) -> PaymentsWorld:
+    """With ``request_budget``, the request path (create, notifications) waits at most that
+    many seconds for the provider while the worker keeps ``timeouts.budget``, as
+    ``composition/container.py`` wires YOOKASSA_REQUEST_BUDGET_SECONDS."""
     container = build_container(load_settings())
     clock = clock or container.clock
     gateway = YooKassaPaymentGateway(
         shop_id=SHOP_ID, secret_key=SECRET_KEY, api_url=api_url, timeouts=timeouts
     )
+    on_request = gateway if request_budget is None else gateway.with_budget(request_budget)
     settings = replace(
         PaymentSettings(public_site_url="http://127.0.0.1:8000"), receipts_enabled=receipts
     )
@@ -140,10 +145,15 @@ def payments_world(
         settings=settings,
         clock=clock,
         create=CreatePaymentIntentUseCase(
-            **common, encryptor=container.encryptor, settings=settings, hook=hook
+            **(common | {"gateway": on_request}),
+            encryptor=container.encryptor,
+            settings=settings,
+            hook=hook,
         ),
         get=GetPaymentUseCase(uow=container.uow),
-        notify=HandlePaymentNotificationUseCase(**common, test_shop=test_shop, hook=hook),
+        notify=HandlePaymentNotificationUseCase(
+            **(common | {"gateway": on_request}), test_shop=test_shop, hook=hook
+        ),
         reconcile=ReconcilePaymentsUseCase(
             **common, encryptor=container.encryptor, settings=settings, hook=hook
         ),

@@ -310,6 +310,35 @@ def test_production_takes_decimal_holds_of_at_least_5_minutes(tmp_path: Path) ->
         load_settings(production(HOLD_MINUTES="4.99"), var_dir=tmp_path)
 
 
+def test_the_visitors_wait_for_yookassa_defaults_to_10_seconds_and_takes_decimals(
+    tmp_path: Path,
+) -> None:
+    assert load_settings({}, var_dir=tmp_path).yookassa_request_budget_seconds == 10
+    settings = load_settings({"YOOKASSA_REQUEST_BUDGET_SECONDS": "0.5"}, var_dir=tmp_path)
+    assert settings.yookassa_request_budget_seconds == 0.5
+    comma = load_settings({"YOOKASSA_REQUEST_BUDGET_SECONDS": "2,5"}, var_dir=tmp_path)
+    assert comma.yookassa_request_budget_seconds == 2.5
+
+
+@pytest.mark.parametrize(
+    ("raw", "says"),
+    [
+        ("ten", "must be a number of seconds"),
+        ("0", "must be greater than 0"),
+        ("-1", "must be greater than 0"),
+        ("nan", "must be a finite number of seconds"),
+        ("inf", "must be a finite number of seconds"),
+        ("121", "must be at most 120 seconds"),
+    ],
+)
+def test_a_bad_request_budget_is_refused_in_one_line(tmp_path: Path, raw: str, says: str) -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        load_settings({"YOOKASSA_REQUEST_BUDGET_SECONDS": raw}, var_dir=tmp_path)
+    message = str(caught.value)
+    assert message.startswith(f"YOOKASSA_REQUEST_BUDGET_SECONDS {says}")
+    assert "\n" not in message
+
+
 # Live mode ---------------------------------------------------------------------------------
 
 
