@@ -36,15 +36,19 @@ MONEY = (12, 2)
 
 
 class ServiceTable(Table, tablename="services"):
+    """Admins edit services in the admin: every column that cannot be empty is ``required``,
+    so Piccolo API refuses a row without it (422) rather than the database (``admin.row_checks``
+    checks the rest)."""
+
     id = titled("ID", UUID(primary_key=True))
-    slug = titled("Адрес на сайте", Varchar(length=64, unique=True, index=True))
-    title = titled("Название", Varchar(length=200))
-    duration_minutes = titled("Длительность, мин", Integer())
-    price = titled("Цена, ₽", Numeric(digits=MONEY))
+    slug = titled("Адрес на сайте", Varchar(length=64, unique=True, index=True, required=True))
+    title = titled("Название", Varchar(length=200, required=True))
+    duration_minutes = titled("Длительность, мин", Integer(required=True))
+    price = titled("Цена, ₽", Numeric(digits=MONEY, required=True))
     deposit = titled("Предоплата, ₽", Numeric(digits=MONEY, null=True, default=None))
-    active = titled("Доступна для записи", Boolean(default=True))
-    created_at = titled("Создана", Timestamptz(default=TimestamptzNow()))
-    updated_at = titled("Изменена", Timestamptz(default=TimestamptzNow()))
+    active = titled("Доступна для записи", Boolean(default=True, required=True))
+    created_at = titled("Создана", Timestamptz(default=TimestamptzNow(), required=True))
+    updated_at = titled("Изменена", Timestamptz(default=TimestamptzNow(), required=True))
 
     @classmethod
     def get_readable(cls) -> Readable:
@@ -53,14 +57,21 @@ class ServiceTable(Table, tablename="services"):
 
 
 class SlotTable(Table, tablename="slots"):
+    """Edited by admins like services: the columns that cannot be empty are ``required``, and
+    so is the service (Piccolo makes a foreign key nullable by default)."""
+
     id = titled("ID", UUID(primary_key=True))
-    service = titled("Услуга", ForeignKey(ServiceTable, on_delete=OnDelete.restrict, index=True))
-    starts_at = titled("Начало", Timestamptz(index=True))
-    ends_at = titled("Окончание", Timestamptz())
-    status = titled(
-        "Статус", Varchar(length=16, default="free", index=True, choices=SlotStatusChoice)
+    service = titled(
+        "Услуга",
+        ForeignKey(ServiceTable, on_delete=OnDelete.restrict, index=True, required=True),
     )
-    created_at = titled("Добавлено", Timestamptz(default=TimestamptzNow()))
+    starts_at = titled("Начало", Timestamptz(index=True, required=True))
+    ends_at = titled("Окончание", Timestamptz(required=True))
+    status = titled(
+        "Статус",
+        Varchar(length=16, default="free", index=True, choices=SlotStatusChoice, required=True),
+    )
+    created_at = titled("Добавлено", Timestamptz(default=TimestamptzNow(), required=True))
 
     @classmethod
     def get_readable(cls) -> Readable:
