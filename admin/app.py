@@ -2,8 +2,10 @@
 
 ``build_admin`` returns one ASGI app: Piccolo Admin (Russian UI, CSRF, session login with an
 explicit limiter that blocks for a bounded time, expiring sessions, secure cookies in
-production) behind the :class:`admin.gate.RoleGate`, and that behind the
-:class:`admin.login_guard.LoginGuard` (the per-username login limit and the failed-login log).
+production) with its answers made for Russian-speaking staff (``admin.table_schemas``,
+``admin.write_errors``, ``admin.bundle``), behind the :class:`admin.gate.RoleGate`, and that
+behind the :class:`admin.login_guard.LoginGuard` (the per-username login limit and the
+failed-login log).
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from datetime import timedelta
 from typing import Any
 
 from piccolo.apps.user.tables import BaseUser
+from piccolo.columns import Timestamp, Timestamptz
+from piccolo.table import Table
 from piccolo_admin.endpoints import FormConfig, TableConfig, create_admin
 from piccolo_api.crud.endpoints import OrderBy
 from piccolo_api.crud.hooks import Hook, HookType
@@ -21,7 +25,7 @@ from piccolo_api.rate_limiting.middleware import InMemoryLimitProvider
 from piccolo_api.session_auth.tables import SessionsBase
 from starlette.exceptions import HTTPException
 
-from admin.form_screen import FormScreenWithChoices
+from admin.bundle import TIMEZONE, PatchedBundle, staff_translations
 from admin.forms import (
     CHANGE_STATUS_FORM,
     CLAIM_FORM,
@@ -43,14 +47,16 @@ from admin.policy import (
     LinkRule,
     TableRule,
 )
+from admin.row_checks import checks_for
 from admin.staff_access_form import (
     STAFF_ACCESS_FORM,
     StaffAccessFormSchema,
     StaffAccessUseCases,
     build_staff_access_form,
 )
-from admin.table_schemas import TableSchemas
+from admin.table_schemas import TableSchemas, column_titles, table_title
 from admin.validators import guard_form, table_validators
+from admin.write_errors import ReadableWriteErrors
 from domain.models import StaffRole
 from domain.staff_ports import StaffDirectory
 from tables.core.tables import (
@@ -62,7 +68,7 @@ from tables.core.tables import (
 from tables.crm.tables import LeadTable, LeadTimelineEventTable, WaitlistRequestTable
 from tables.payments.tables import PaymentTable
 from tables.staff.accounts import StaffUser
-from tables.staff.tables import ContactAccessLogTable, StaffRoleTable
+from tables.staff.tables import ContactAccessLogTable, StaffAccessChangeTable, StaffRoleTable
 
 SITE_NAME = "Эмоциональный баланс"
 
@@ -96,12 +102,13 @@ W, L, A, C, P = (
     ConsentRecordTable,
     PaymentTable,
 )
-T, S, R, U, X = (
+T, S, R, U, X, Y = (
     LeadTimelineEventTable,
     ServiceTable,
     SlotTable,
     StaffRoleTable,
     ContactAccessLogTable,
+    StaffAccessChangeTable,
 )
 # The columns the admin API may return; everything else (ciphertext, blind indexes,
 # idempotence keys, confirmation tokens) never leaves the server.
@@ -165,10 +172,11 @@ USER_FIELDS = _names(
 # Operators see who their colleagues are, not their emails or account flags.
 OPERATOR_USER_FIELDS = _names(BaseUser.id, BaseUser.username)
 
+# In the order of the menu: the queue first.
 TABLE_RULES: tuple[TableRule, ...] = (
     TableRule("waitlist_requests", read=ALL_ROLES, write=NOBODY, api_fields=WAITLIST_FIELDS),
-    TableRule("payments", read=ALL_ROLES, write=NOBODY, api_fields=PAYMENT_FIELDS),
     TableRule("appointments", read=ALL_ROLES, write=NOBODY, api_fields=APPOINTMENT_FIELDS),
+    TableRule("payments", read=ALL_ROLES, write=NOBODY, api_fields=PAYMENT_FIELDS),
     TableRule("leads", read=ALL_ROLES, write=NOBODY, api_fields=LEAD_FIELDS),
     TableRule("lead_timeline_events", read=ALL_ROLES, write=NOBODY),
     TableRule("consent_records", read=ALL_ROLES, write=NOBODY, api_fields=CONSENT_FIELDS),
@@ -184,6 +192,8 @@ TABLE_RULES: tuple[TableRule, ...] = (
         fields_by_role={StaffRole.OPERATOR: OPERATOR_USER_FIELDS},
     ),
     TableRule("contact_access_log", read=ADMINS, write=NOBODY),
+    # Append-only: written by the staff access form and ``create-staff``, never edited.
+    TableRule("staff_access_changes", read=ADMINS, write=NOBODY),
 )
 
 
@@ -229,6 +239,12 @@ def table_configs() -> list[TableConfig]:
             link_column=columns[0],
             order_by=[order],
             menu_group=group,
+            # Times to the minute in edit screens and filters, as staff think of them.
+            time_resolution={
+                column: 60
+                for column in table._meta.columns
+                if isinstance(column, Timestamp | Timestamptz)
+            },
             **kwargs,
         )
 
@@ -345,6 +361,13 @@ def table_configs() -> list[TableConfig]:
             order=OrderBy(X.occurred_at, ascending=False),
             group="Сотрудники",
         ),
+        view(
+            StaffAccessChangeTable,
+            [Y.occurred_at, Y.actor, Y.target_user, Y.field, Y.old_value, Y.new_value],
+            filters=[Y.target_user, Y.actor, Y.field, Y.occurred_at],
+            order=OrderBy(Y.occurred_at, ascending=False),
+            group="Сотрудники",
+        ),
     ]
 
 
@@ -376,6 +399,15 @@ def build_policy(forms: Sequence[FormConfig], tables: Sequence[TableConfig]) -> 
     )
 
 
+def bundle_labels(tables: Sequence[type[Table]]) -> dict[str, object]:
+    """What the patched bundle names tables and columns by, and the time zone it shows."""
+    return {
+        "tables": {table._meta.tablename: table_title(table._meta.tablename) for table in tables},
+        "columns": {table._meta.tablename: column_titles(table) for table in tables},
+        "timezone": TIMEZONE,
+    }
+
+
 def build_admin(
     config: AdminConfig,
     *,
@@ -394,9 +426,13 @@ def build_admin(
         schemas = (*schemas, StaffAccessFormSchema(staff_access))
     tables = table_configs()
     policy = build_policy(form_configs, tables)
-    # The same rules again inside Piccolo, for anything that got past the gate.
+    # The same rules again inside Piccolo, for anything that got past the gate; and for the
+    # tables some role may edit, the rows it may leave (``admin.row_checks``).
     for table in tables:
-        table.validators = table_validators(policy, staff, table.table_class._meta.tablename)
+        name = table.table_class._meta.tablename
+        rule = policy.table(name)
+        checks = checks_for(table.table_class) if rule is not None and rule.write else None
+        table.validators = table_validators(policy, staff, name, checks)
     for form in form_configs:
         guard_form(policy, staff, form)
     # Explicit, so a blocked client is let in again after ``login_block`` (Piccolo's default
@@ -419,15 +455,19 @@ def build_admin(
         production=config.production,
         site_name=SITE_NAME,
         default_language_code="ru",
+        translations=staff_translations(),  # Piccolo's Russian, with the words it lacks
         auto_include_related=False,
         allowed_hosts=list(config.allowed_hosts),
         # Every link; the gate answers ``/api/links/`` with those the role may open.
         sidebar_links={link.label: link.url for link in LINKS},
     )
-    # Piccolo's table schemas with our Russian titles and without secret columns.
-    admin = TableSchemas(admin, [table.table_class for table in tables])
-    # The form screen draws ``extra.choices`` as drop-downs (``admin.form_screen``).
-    admin = FormScreenWithChoices(admin)
+    table_classes = [table.table_class for table in tables]
+    # Piccolo's table schemas with our Russian titles, without secret columns, read-only or not.
+    admin = TableSchemas(admin, table_classes)
+    # A refused table write: 422, in Russian, by column title.
+    admin = ReadableWriteErrors(admin, table_classes)
+    # Russian table names, Moscow times, drop-downs in forms, nothing a role may not do.
+    admin = PatchedBundle(admin, labels=bundle_labels(table_classes))
     gate = RoleGate(admin, policy=policy, staff=staff, schemas=schemas, dashboard=dashboard)
     failures = InMemoryLoginFailures(
         limit=config.username_login_failures, window=config.username_login_window

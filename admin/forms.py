@@ -6,7 +6,7 @@ message in the form (422), or a 403 when the role or assignment forbids the acti
 
 Every choice is a drop-down with Russian labels. Piccolo Admin's form screen reads them from
 the form's JSON schema, ``extra.choices`` of a property (as Piccolo API writes them for table
-columns), once ``admin.form_screen`` has taught the screen to pass them on. The request to
+columns), once ``admin.bundle`` has taught the screen to pass them on. The request to
 work on is one of them too: :class:`FormSchemas` fills it per staff member with the requests
 they may pick, labelled by short id, service, time window and age, never by contact.
 """

@@ -11,7 +11,8 @@ endpoints return every column. This ASGI wrapper sees every request to the admin
   attributed is answered 401 here and never reaches Piccolo.
 - The attributed role then decides: menus list only what it may use, other tables and forms
   are 403, writes to read-only tables 405, and list queries are rewritten so only the role's
-  ``api_fields`` ever leave the server.
+  ``api_fields`` ever leave the server. Table requests carry whether the role may write the
+  table (``STAFF_MAY_WRITE``), so the table's schema can tell the screens.
 - Every answer carries ``Cache-Control: no-store``, no framing and no referrer.
 
 Piccolo Admin checks the same rules again inside (``admin.app`` installs them as per-table
@@ -30,6 +31,7 @@ from piccolo_api.session_auth.tables import SessionsBase
 from starlette.requests import HTTPConnection
 
 from admin.policy import AdminPolicy
+from admin.table_schemas import STAFF_MAY_WRITE
 from domain.errors import Forbidden
 from domain.models import StaffRole
 from domain.staff import StaffMember
@@ -232,9 +234,10 @@ class RoleGate:
                 return
             await self._app(scope, receive, send)
             return
+        # The schema tells the screens whether to offer adding, saving and deleting.
+        scope = {**scope, STAFF_MAY_WRITE: rule.may_write(role)}
         fields = rule.api_fields_for(role)
         if fields is not None and rest not in ("schema/", "new/", "ids/", "references/"):
-            scope = dict(scope)
             scope["query_string"] = restrict_query(
                 scope.get("query_string", b""), fields, set_fields=rest != "count/"
             )

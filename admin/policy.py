@@ -71,7 +71,8 @@ class AdminPolicy:
         return self.tables.get(tablename)
 
     def readable_tables(self, role: StaffRole | None) -> list[str]:
-        return sorted(name for name, rule in self.tables.items() if rule.may_read(role))
+        """In the order the rules are declared: the menu lists the queue first."""
+        return [name for name, rule in self.tables.items() if rule.may_read(role)]
 
     def may_use_form(self, role: StaffRole | None, slug: str) -> bool:
         rule = self.forms.get(slug)
@@ -82,7 +83,10 @@ class AdminPolicy:
         return {link.label: link.url for link in self.links if role in link.roles}
 
     def grouped(self, items: list[tuple[str, object]]) -> dict[str, object]:
-        """Piccolo Admin's grouped menu shape: ``{"grouped": {...}, "ungrouped": [...]}``."""
+        """Piccolo Admin's grouped menu shape: ``{"grouped": {...}, "ungrouped": [...]}``.
+
+        Groups come in the order of their first item, so the menu reads as declared.
+        """
         grouped: dict[str, list[object]] = {}
         ungrouped: list[object] = []
         for key, item in items:
@@ -91,4 +95,4 @@ class AdminPolicy:
                 ungrouped.append(item)
             else:
                 grouped.setdefault(group, []).append(item)
-        return {"grouped": dict(sorted(grouped.items())), "ungrouped": ungrouped}
+        return {"grouped": grouped, "ungrouped": ungrouped}

@@ -1,7 +1,7 @@
 """Piccolo Admin's table schemas as staff read them: Russian titles, no secret columns.
 
 Piccolo API describes a table with a JSON schema, and Piccolo Admin builds its list, filter and
-edit screens from it. Two things in it are not for staff:
+edit screens from it. Three things in it are not for staff:
 
 - The titles are pydantic's defaults (``created_at`` -> ``Created At``): Piccolo columns have
   no label of their own. Ours are named in Russian with :func:`tables.labels.titled`, which
@@ -9,28 +9,42 @@ edit screens from it. Two things in it are not for staff:
 - Secret columns (ciphertext, blind indexes, payment keys) are in it, so the edit screen shows
   them as empty fields, as if the request had no contact. Piccolo API never returns their
   values (``exclude_secrets``); the screen need not offer them either.
+- Nothing says whether this staff member may change the table: the screens offer "add",
+  "save" and "delete" everywhere, and the gate then answers 405.
 
 :class:`TableSchemas` sits in front of Piccolo Admin and rewrites only the answers to
-``GET /api/tables/<table>/schema/``: our titles in, secret columns out. Piccolo's own user
-table has no ``verbose_name``; its titles are here (:data:`USER_TITLES`).
+``GET /api/tables/<table>/schema/``: our titles in, secret columns out, and
+``extra.staff_read_only`` from what the gate decided for this member (``STAFF_MAY_WRITE`` in
+the request's scope; absent means read-only), which the patched bundle (``admin.bundle``)
+reads to hide what the member cannot do. Piccolo's own user table has no ``verbose_name``; its
+titles are here (:data:`USER_TITLES`), as are the tables' own names (:data:`TABLE_TITLES`:
+Piccolo Admin would show ``waitlist_requests`` as "Waitlist Requests").
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from piccolo.table import Table
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+from admin.asgi import (
+    ASGIApp,
+    Headers,
+    Receive,
+    Scope,
+    Send,
+    content_type,
+    relative_path,
+    rewritten,
+)
+from domain.labels import STAFF_ROLE_LABELS
 
+# Set by the gate in a schema request's scope: may this staff member write the table?
+STAFF_MAY_WRITE = "admin.staff_may_write"
 SCHEMA_PATH = re.compile(r"^/api/tables/(?P<table>[^/]+)/schema/$")
 # A primary key Piccolo adds by itself (``id``) cannot take a ``verbose_name``.
 PRIMARY_KEY_TITLE = "ID"
@@ -46,6 +60,31 @@ USER_TITLES: Mapping[str, str] = {
     "last_login": "Последний вход",
 }
 THIRD_PARTY_TITLES: Mapping[str, Mapping[str, str]] = {"piccolo_user": USER_TITLES}
+# What the sidebar, the headings and the pickers call each table.
+TABLE_TITLES: Mapping[str, str] = {
+    "waitlist_requests": "Заявки листа ожидания",
+    "appointments": "Записи",
+    "payments": "Оплаты",
+    "leads": "Лиды",
+    "lead_timeline_events": "История лидов",
+    "consent_records": "Согласия",
+    "services": "Услуги",
+    "slots": "Окна приёма",
+    "staff_roles": "Роли сотрудников",
+    "piccolo_user": "Сотрудники",
+    "contact_access_log": "Журнал доступа к контактам",
+    "staff_access_changes": "Журнал изменений доступа",
+}
+# Plain text columns whose codes read better as labels: the audit of access changes keeps
+# a role or the active flag as text. Shown as Piccolo shows choices (lists and filters).
+_ACCESS_VALUES = {
+    **{role.value: label for role, label in STAFF_ROLE_LABELS.items()},
+    "true": "Активен",
+    "false": "Отключён",
+}
+DISPLAY_CHOICES: Mapping[str, Mapping[str, Mapping[str, str]]] = {
+    "staff_access_changes": {"old_value": _ACCESS_VALUES, "new_value": _ACCESS_VALUES},
+}
 
 
 def verbose_name(column: Any) -> str | None:
@@ -68,20 +107,26 @@ def column_titles(table: type[Table]) -> dict[str, str]:
     return titles
 
 
+def table_title(tablename: str) -> str:
+    return TABLE_TITLES.get(tablename, tablename.replace("_", " "))
+
+
 @dataclass(frozen=True, slots=True)
 class StaffView:
     """How one table's schema is shown to staff."""
 
     titles: Mapping[str, str]
     hidden: frozenset[str]
+    choices: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, table: type[Table]) -> StaffView:
         secret = frozenset(column._meta.name for column in table._meta.secret_columns)
-        return cls(column_titles(table), secret)
+        choices = DISPLAY_CHOICES.get(table._meta.tablename, {})
+        return cls(column_titles(table), secret, choices)
 
-    def apply(self, schema: Any) -> Any:
-        """``schema`` with our titles and without the hidden columns."""
+    def apply(self, schema: Any, *, may_write: bool = False) -> Any:
+        """``schema`` with our titles, without the hidden columns, saying if it is read-only."""
         properties = schema.get("properties") if isinstance(schema, dict) else None
         if not isinstance(properties, dict):
             return schema
@@ -90,8 +135,18 @@ class StaffView:
         if isinstance(schema.get("required"), list):
             schema["required"] = [name for name in schema["required"] if name not in self.hidden]
         for name, prop in properties.items():
-            if name in self.titles and isinstance(prop, dict):
+            if not isinstance(prop, dict):
+                continue
+            if name in self.titles:
                 prop["title"] = self.titles[name]
+            if name in self.choices and isinstance(prop.get("extra"), dict):
+                prop["extra"]["choices"] = {
+                    value: {"display_name": label, "value": value}
+                    for value, label in self.choices[name].items()
+                }
+        extra = schema.setdefault("extra", {})
+        if isinstance(extra, dict):
+            extra["staff_read_only"] = not may_write
         return schema
 
 
@@ -107,49 +162,23 @@ class TableSchemas:
         if view is None:
             await self._app(scope, receive, send)
             return
-        start: Message | None = None
-        body = bytearray()
+        may_write = scope.get(STAFF_MAY_WRITE) is True
 
-        async def capture(message: Message) -> None:
-            nonlocal start
-            if message["type"] == "http.response.start":
-                start = message
-                return
-            if message["type"] != "http.response.body" or start is None:
-                await send(message)
-                return
-            body.extend(message.get("body", b""))
-            if message.get("more_body", False):
-                return
-            await _send_rewritten(send, start, bytes(body), view)
+        def rewrite(status: int, headers: Headers, body: bytes) -> tuple[int, bytes, bytes] | None:
+            if status != 200 or content_type(headers) != b"application/json" or not body:
+                return None
+            try:
+                schema = json.loads(body)
+            except ValueError:
+                return None  # not ours to judge: pass Piccolo's answer on unchanged
+            staff_schema = view.apply(schema, may_write=may_write)
+            payload = json.dumps(staff_schema, ensure_ascii=False).encode("utf-8")
+            return status, payload, b"application/json"
 
-        await self._app(scope, receive, capture)
+        await rewritten(self._app, scope, receive, send, rewrite)
 
     def _view_for(self, scope: Scope) -> StaffView | None:
         if scope["type"] != "http" or scope["method"].upper() not in ("GET", "HEAD"):
             return None
-        path: str = scope["path"]
-        root: str = scope.get("root_path", "")
-        if root and path.startswith(root):
-            path = path[len(root) :] or "/"
-        match = SCHEMA_PATH.match(path)
+        match = SCHEMA_PATH.match(relative_path(scope))
         return None if match is None else self._views.get(match["table"])
-
-
-async def _send_rewritten(send: Send, start: Message, body: bytes, view: StaffView) -> None:
-    headers = list(start.get("headers", []))
-    is_json = any(
-        key.lower() == b"content-type" and value.startswith(b"application/json")
-        for key, value in headers
-    )
-    if start.get("status") == 200 and is_json and body:
-        try:
-            schema = json.loads(body)
-        except ValueError:
-            pass  # not ours to judge: pass Piccolo's answer on unchanged
-        else:
-            body = json.dumps(view.apply(schema), ensure_ascii=False).encode("utf-8")
-            headers = [(key, value) for key, value in headers if key.lower() != b"content-length"]
-            headers.append((b"content-length", str(len(body)).encode("latin-1")))
-    await send({**start, "headers": headers})
-    await send({"type": "http.response.body", "body": body, "more_body": False})

@@ -20,6 +20,7 @@ from starlette.requests import Request
 
 from admin.gate import CONTROL_PARAMS, SAFE_METHODS
 from admin.policy import AdminPolicy
+from admin.row_checks import RowChecks, write_checks
 from domain.staff import StaffMember
 from domain.staff_ports import StaffDirectory
 
@@ -51,8 +52,14 @@ def named_columns(query: Iterable[tuple[str, str]]) -> set[str]:
     return names
 
 
-def table_validators(policy: AdminPolicy, staff: StaffDirectory, tablename: str) -> Validators:
-    """Who may read and write this table, and which columns a query may name."""
+def table_validators(
+    policy: AdminPolicy,
+    staff: StaffDirectory,
+    tablename: str,
+    checks: RowChecks | None = None,
+) -> Validators:
+    """Who may read and write this table, which columns a query may name, and (``checks``)
+    which rows a write may leave (``admin.row_checks``: 422 in Russian)."""
 
     async def role_may_use_table(piccolo_crud: Any, request: Request) -> None:
         member = await _member(staff, request)
@@ -83,11 +90,21 @@ def table_validators(policy: AdminPolicy, staff: StaffDirectory, tablename: str)
         if allowed is not None and not named_columns(query) <= allowed:
             raise HTTPException(status_code=403, detail="Недостаточно прав.")
 
+    # Piccolo runs a method's validators before ``every``: the role is checked first all the
+    # same, so nobody who may not write learns anything from a row check.
+    writes = {} if checks is None else write_checks(checks)
+
+    def write(method: str) -> list[Validator]:
+        return [role_may_use_table, writes[method]] if method in writes else []
+
     return Validators(
         every=[role_may_use_table],
         get_all=[rows_show_allowed_columns],
         get_single=[rows_show_allowed_columns],
         get_count=[count_filters_allowed_columns],
+        post_single=write("post_single"),
+        put_single=write("put_single"),
+        patch_single=write("patch_single"),
     )
 
 

@@ -33,6 +33,7 @@ READ = {
     "piccolo_user": set(ROLES),
     "staff_roles": {"admin"},
     "contact_access_log": {"admin"},
+    "staff_access_changes": {"admin"},
     "piccolo_api_sessions": set(),
     "no_such_table": set(),
 }

@@ -41,6 +41,7 @@ READ = {
     "piccolo_user": {"operator", "manager", "admin"},
     "staff_roles": {"admin"},
     "contact_access_log": {"admin"},
+    "staff_access_changes": {"admin"},
     "piccolo_api_sessions": set(),
 }
 # Roles change only through the staff access form, never by editing ``staff_roles``.

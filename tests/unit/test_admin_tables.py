@@ -14,8 +14,8 @@ from piccolo.columns.choices import Choice
 from piccolo.conf.apps import Finder
 
 from admin.app import TABLE_RULES, table_configs
-from admin.table_schemas import column_titles
-from tables.core.tables import AppointmentTable, ConsentRecordTable
+from admin.table_schemas import TABLE_TITLES, column_titles
+from tables.core.tables import AppointmentTable, ConsentRecordTable, SlotTable
 from tables.crm.tables import EmailOutboxTable, LeadTable, WaitlistRequestTable
 from tables.labels import CHOICES, labelled
 from tables.payments.tables import IdempotencyKeyTable, PaymentTable
@@ -55,6 +55,28 @@ def test_every_column_of_every_admin_table_has_a_russian_title() -> None:
         assert set(titles) == {column._meta.name for column in table._meta.columns}, table
         for name, title in titles.items():
             assert CYRILLIC.search(title) or title == "ID", (table, name, title)
+
+
+def test_every_admin_table_has_a_russian_title_for_the_sidebar_and_headings() -> None:
+    names = {config.table_class._meta.tablename for config in table_configs()}
+    assert names == set(TABLE_TITLES) == {rule.tablename for rule in TABLE_RULES}
+    for name in names:
+        assert CYRILLIC.search(TABLE_TITLES[name]), name
+    assert TABLE_TITLES["payments"] == "Оплаты"
+
+
+def test_the_mandatory_columns_of_the_tables_admins_edit_are_required() -> None:
+    """Piccolo API then refuses a row without them (422), not the database (500)."""
+    for rule in TABLE_RULES:
+        if not rule.write:
+            continue
+        (config,) = [c for c in table_configs() if c.table_class._meta.tablename == rule.tablename]
+        for column in config.table_class._meta.columns:
+            meta = column._meta
+            if not meta.primary_key and not meta.null:
+                assert meta.required, (rule.tablename, meta.name)
+    # Nullable in the database (Piccolo's default for a foreign key), but a slot has a service.
+    assert SlotTable.service._meta.required
 
 
 def test_ciphertext_blind_indexes_and_payment_secrets_are_secret_columns() -> None:
