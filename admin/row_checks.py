@@ -11,7 +11,8 @@ The checks look at the row as it would be after the write: the posted row, or th
 with a ``PATCH``'s changes. Every writable table gets the checks its columns imply (a value for
 every column that cannot be empty, text that is not blank, a code among the column's choices,
 a reference to a row that exists, a unique value that is not taken); some tables add their
-own (a service's slug, price and duration, a slot that ends after it starts).
+own (a service's slug, price and duration, a slot that ends after it starts). A row other rows
+point at is not deleted: the answer names the tables that hold them.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from piccolo.columns import Column, ForeignKey, Text, Varchar
 from piccolo.table import Table
 from starlette.requests import Request
 
+from admin.table_schemas import table_title
 from tables.core.tables import ServiceTable, SlotTable
 
 Row = Mapping[str, Any]
@@ -163,7 +165,8 @@ Check = Callable[[Any, Request], Awaitable[None]]
 
 
 def write_checks(checks: RowChecks) -> dict[str, Check]:
-    """Piccolo ``Validators`` for POST, PUT and PATCH that refuse a bad row with 422.
+    """Piccolo ``Validators`` for POST, PUT and PATCH that refuse a bad row with 422, and for
+    DELETE that refuse to delete a row other rows point at.
 
     They run after pydantic has read the body (FastAPI), so the values are typed the way
     Piccolo will write them; the caller runs the role check first.
@@ -210,4 +213,26 @@ def write_checks(checks: RowChecks) -> dict[str, Check]:
         # The columns this change touches, and the table's own rules on the row it makes.
         await refuse(await checks.problems({**stored, **changes}, row_id, changed=changes))
 
-    return {"post_single": whole_row, "put_single": whole_row, "patch_single": changed_row}
+    async def unreferenced(piccolo_crud: Any, request: Request) -> None:
+        # The database refuses to delete a row others point at (``OnDelete.restrict``), in
+        # its own words: say which tables hold them instead.
+        row_id = _row_id(table, request)
+        if row_id is None:
+            return
+        holding = []
+        for reference in table._meta.foreign_key_references:
+            other = reference._meta.table
+            if await other.exists().where(reference == row_id):
+                holding.append(f"«{table_title(other._meta.tablename)}»")
+        if holding:
+            message = f"Нельзя удалить: на эту строку ссылаются {', '.join(sorted(holding))}."
+            raise HTTPException(
+                status_code=422, detail=[{"loc": ["body"], "msg": message, "type": "staff_check"}]
+            )
+
+    return {
+        "post_single": whole_row,
+        "put_single": whole_row,
+        "patch_single": changed_row,
+        "delete_single": unreferenced,
+    }

@@ -105,6 +105,7 @@ def table_validators(
         post_single=write("post_single"),
         put_single=write("put_single"),
         patch_single=write("patch_single"),
+        delete_single=write("delete_single"),
     )
 
 

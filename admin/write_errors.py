@@ -4,7 +4,7 @@ Piccolo Admin shows a 422's ``detail`` list beside the form as ``<loc's last ite
 (patched, ``admin.bundle``). What reaches it from Piccolo is pydantic's English ("Field
 required", named ``duration_minutes``), the database's own words (``db_error``), or plain
 text with 400 ("Unrecognised keys"). :class:`ReadableWriteErrors` sits in front of Piccolo
-Admin and rewrites the answers to ``POST``, ``PUT`` and ``PATCH`` on a table:
+Admin and rewrites the answers to ``POST``, ``PUT``, ``PATCH`` and ``DELETE`` on a table:
 
 - a 422 ``detail`` list: each column named by its Russian title, each message in Russian
   (ours, from ``admin.row_checks``, are Russian already);
@@ -38,7 +38,7 @@ from admin.table_schemas import column_titles
 
 logger = logging.getLogger("admin.write_errors")
 
-WRITE_METHODS = frozenset({"POST", "PUT", "PATCH"})
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 TABLE_WRITE_PATH = re.compile(r"^/api/tables/(?P<table>[^/]+)/(?:[^/]+/)?$")
 REQUIRED = "обязательное поле"
 # pydantic's error types (https://docs.pydantic.dev/latest/errors/validation_errors/).

@@ -261,3 +261,20 @@ async def test_an_operator_posting_to_services_is_refused_before_any_row_check(
         refused = await client.post("/admin/api/tables/services/", json={}, headers=csrf(client))
     assert refused.status_code == 405
     assert refused.json() == {"detail": "Только для чтения."}
+
+
+async def test_a_service_in_use_is_not_deleted_and_the_answer_says_what_holds_it(
+    world: AdminWorld, admin: httpx.AsyncClient
+) -> None:
+    await world.add_request()
+    in_use = await admin.delete(
+        f"/admin/api/tables/services/{world.service_id}/", headers=csrf(admin)
+    )
+    assert problems(in_use) == {
+        "": "Нельзя удалить: на эту строку ссылаются «Заявки листа ожидания»."
+    }
+    added = await admin.post("/admin/api/tables/services/", json=service(), headers=csrf(admin))
+    unused = added.json()[0]["id"]
+    deleted = await admin.delete(f"/admin/api/tables/services/{unused}/", headers=csrf(admin))
+    assert deleted.status_code == 204, deleted.text
+    assert await ServiceTable.count() == 1
