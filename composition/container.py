@@ -20,7 +20,7 @@ from admin.forms import StaffForms
 from admin.staff_access_form import StaffAccessUseCases
 from composition.database import database_engine
 from domain.contacts import ContactNormaliser
-from domain.crm_ports import Mailer, WaitlistSubmissions
+from domain.crm_ports import Mailer
 from domain.payment_ports import PaymentEventHook
 from domain.payments import ConfirmationType
 from domain.ports import Clock, UnitOfWorkFactory
@@ -51,8 +51,7 @@ from domain.use_cases.record_lead_payment_event import RecordLeadPaymentEventUse
 from domain.use_cases.reveal_contact import RevealContactUseCase
 from domain.use_cases.send_pending_emails import SendPendingEmailsUseCase
 from tables.core.tracking_delivery import PiccoloTrackingDeliveryQueue
-from tables.crm.waitlist_submissions import PostgresWaitlistSubmissions
-from tables.database import is_sqlite
+from tables.crm.waitlist_submissions import waitlist_submissions_for
 from tables.staff.repositories import (
     PiccoloLeadExportSource,
     PiccoloPickableRequests,
@@ -138,12 +137,10 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         mailer=mailer,
         create_or_update_lead=leads,
         create_waitlist_request=CreateWaitlistRequestUseCase(
-            uow=uow,
             clock=clock,
             encryptor=encryptor,
             contacts=contacts,
-            leads=leads,
-            submissions=waitlist_submissions(engine),
+            submissions=waitlist_submissions_for(engine),
         ),
         get_no_slots_page=GetNoSlotsPageUseCase(
             uow=uow, links=TelegramConciergeLinks(settings.telegram_bot_username)
@@ -274,8 +271,3 @@ def build_payments(
         purge_idempotency_keys=PurgeIdempotencyKeysUseCase(uow=uow, clock=clock),
         sandbox=sandbox,
     )
-
-
-def waitlist_submissions(engine: Engine) -> WaitlistSubmissions | None:  # type: ignore[type-arg]
-    """PostgreSQL: the waitlist submission as one statement; SQLite: ``None`` (one UoW)."""
-    return None if is_sqlite(engine) else PostgresWaitlistSubmissions(engine)

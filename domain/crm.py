@@ -254,11 +254,50 @@ class LeadTimelineEvent:
 
 
 @dataclass(frozen=True, slots=True)
-class WaitlistSubmission:
-    """Every row a new waitlist request writes besides the lead, stored together."""
+class WaitlistDraft:
+    """A waitlist submission, validated and encrypted, as it goes to ``WaitlistSubmissions``.
 
-    request: WaitlistRequest
+    It holds every row a new request writes, but leaves open the two references only the
+    store can settle: the service, named by ``service_slug`` (the active service with that
+    slug), and the lead. ``lead`` is the lead to create when the contact has none yet; a
+    contact with a lead keeps it (only its last activity moves to ``submitted_at``), and
+    ``lead.id`` is then used nowhere. ``request_id`` is the id of the request if one is
+    created: the consent records, the timeline event and the email refer to it.
+    """
+
+    service_slug: str
+    lead: Lead
+    request_id: UUID
+    time_window: TimeWindow
+    submitted_at: datetime
     consents: tuple[ConsentRecord, ...]
-    timeline_event: LeadTimelineEvent
+    timeline_event_id: UUID
     tracking_event: TrackingEvent
     email: OutgoingEmail | None
+
+    @property
+    def contact(self) -> EncryptedContact:
+        return self.lead.contact
+
+    def request(self, *, service_id: UUID, lead_id: UUID) -> WaitlistRequest:
+        """The new request, once the store knows the service and the lead."""
+        return WaitlistRequest(
+            id=self.request_id,
+            service_id=service_id,
+            lead_id=lead_id,
+            contact=self.lead.contact,
+            preferred_time_window=self.time_window,
+            status=WaitlistStatus.NEW,
+            created_at=self.submitted_at,
+            updated_at=self.submitted_at,
+        )
+
+    def timeline_event(self, lead_id: UUID) -> LeadTimelineEvent:
+        """The ``waitlist_submitted`` event on the lead the store settled on."""
+        return LeadTimelineEvent(
+            id=self.timeline_event_id,
+            lead_id=lead_id,
+            type=LeadTimelineEventType.WAITLIST_SUBMITTED,
+            occurred_at=self.submitted_at,
+            waitlist_request_id=self.request_id,
+        )

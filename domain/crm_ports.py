@@ -11,21 +11,15 @@ from uuid import UUID
 from domain.crm import (
     Lead,
     LeadTimelineEvent,
+    WaitlistDraft,
     WaitlistRequest,
     WaitlistStatus,
-    WaitlistSubmission,
 )
 from domain.emails import ClaimedEmail, EmailMessage, OutgoingEmail
 
 
 class WaitlistRepository(Protocol):
     async def add(self, request: WaitlistRequest) -> None: ...
-
-    async def add_submission(self, submission: WaitlistSubmission) -> None:
-        """Store a new request with its consent records, timeline event, tracking event and
-        confirmation email, in the current transaction (one statement where the database
-        can do that: the submission path is the hot one)."""
-        ...
 
     async def get(self, request_id: UUID) -> WaitlistRequest | None: ...
 
@@ -35,33 +29,32 @@ class WaitlistRepository(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
-class SubmissionOutcome:
-    """What :meth:`WaitlistSubmissions.submit` did: ``None`` request id = unknown service."""
+class WaitlistOutcome:
+    """The request a submission ended with: a new one (``created``) or the contact's active
+    request for that service."""
 
-    waitlist_request_id: UUID | None
+    waitlist_request_id: UUID
     status: WaitlistStatus
     created: bool
 
 
 class WaitlistSubmissions(Protocol):
-    """The whole waitlist submission as one atomic database operation (PostgreSQL: a single
-    statement, no explicit transaction), for the hot ``POST /api/public/waitlist`` path.
+    """Writes a waitlist submission, whole or not at all.
 
-    ``submit`` does, atomically, what the unit-of-work path of the use case does step by step:
-    looks up the active service by ``service_slug`` (none: writes nothing, returns a ``None``
-    request id); upserts ``lead`` by blind index (a known lead only gets ``last_activity_at``);
-    returns the contact's active request for that service when there is one (``created`` is
-    false, nothing else is written); otherwise stores ``submission``. ``submission.request``'s
-    ``service_id`` and the ``lead_id`` of the request and of the timeline event are resolved
-    by the store (the service found by slug, the lead upserted); everything else is stored
-    as given. Concurrent submissions of one contact and service make one request. A store may
-    write concurrent submissions of different contacts in one operation; each is still all
-    or nothing, and one that fails fails only its own ``submit``.
+    ``submit`` looks up the active service named by ``draft.service_slug`` and raises
+    ``ServiceNotFound`` (writing nothing) when there is none. It creates ``draft.lead`` or,
+    when the contact (blind index) already has a lead, moves that lead's last activity to
+    ``draft.submitted_at``. When the contact has an active request (new, in progress,
+    contacted) for that service, it returns it (``created`` false) and writes nothing else.
+    Otherwise it writes, atomically with the lead, the request (``draft.request_id``), the
+    consent records, the ``waitlist_submitted`` timeline event, the tracking event and the
+    email if there is one. Concurrent submissions of one contact and service make one
+    request. A store may write concurrent submissions together (one transaction or one
+    statement); each is still all or nothing, and one that fails fails only its own
+    ``submit``.
     """
 
-    async def submit(
-        self, service_slug: str, lead: Lead, submission: WaitlistSubmission
-    ) -> SubmissionOutcome: ...
+    async def submit(self, draft: WaitlistDraft) -> WaitlistOutcome: ...
 
 
 class LeadRepository(Protocol):
@@ -139,7 +132,7 @@ __all__ = [
     "LeadRepository",
     "LeadTimelineRepository",
     "Mailer",
-    "SubmissionOutcome",
+    "WaitlistOutcome",
     "WaitlistRepository",
     "WaitlistSubmissions",
 ]

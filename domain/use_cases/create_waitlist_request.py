@@ -12,16 +12,13 @@ from domain.crm import (
     EncryptedContact,
     Lead,
     LeadSource,
-    LeadTimelineEvent,
-    LeadTimelineEventType,
     TimeWindow,
-    WaitlistRequest,
+    WaitlistDraft,
     WaitlistStatus,
-    WaitlistSubmission,
 )
 from domain.crm_ports import WaitlistSubmissions
 from domain.emails import EmailTemplate, OutgoingEmail
-from domain.errors import ConsentRequired, ServiceNotFound, ValidationFailed
+from domain.errors import ConsentRequired, ValidationFailed
 from domain.models import (
     ConsentChannel,
     ConsentEvidence,
@@ -31,13 +28,9 @@ from domain.models import (
     ContactMethod,
     TrackingEvent,
 )
-from domain.ports import Clock, Encryptor, UnitOfWorkFactory
+from domain.ports import Clock, Encryptor
 from domain.tracking_plan import validate_server_event
-from domain.use_cases.create_or_update_lead import (
-    CreateOrUpdateLeadCommand,
-    CreateOrUpdateLeadUseCase,
-    encrypt_contact,
-)
+from domain.use_cases.create_or_update_lead import encrypt_contact
 from domain.use_cases.hold_slot import encrypt_evidence
 
 WAITLIST_SUBMITTED = "waitlist_submitted"
@@ -81,29 +74,25 @@ class CreateWaitlistRequestUseCase:
     - The same contact for the same service while a request is active (new, in progress,
       contacted) gets that request back (``created=False``); only the lead's last activity
       changes.
-    - Otherwise one transaction writes the request, a consent record per consent (with
+    - Otherwise one atomic write stores the request, a consent record per consent (with
       encrypted evidence), the lead (created or updated by blind index), a
       ``waitlist_submitted`` timeline event, the ``waitlist_submitted`` tracking event
       (service, method, time window) and, for an email contact, the confirmation email.
-    - With ``submissions`` (PostgreSQL) all of the above after validation is one atomic
-      database operation; without it (SQLite, fakes) it is one unit of work.
+    - The use case builds that submission as one draft; ``submissions`` writes it (and
+      decides how: a unit of work, or statements shared by concurrent submissions).
     """
 
     def __init__(
         self,
         *,
-        uow: UnitOfWorkFactory,
         clock: Clock,
         encryptor: Encryptor,
         contacts: ContactNormaliser,
-        leads: CreateOrUpdateLeadUseCase,
-        submissions: WaitlistSubmissions | None = None,
+        submissions: WaitlistSubmissions,
     ) -> None:
-        self._uow = uow
         self._clock = clock
         self._encryptor = encryptor
         self._contacts = contacts
-        self._leads = leads
         self._submissions = submissions
 
     async def execute(self, command: CreateWaitlistRequestCommand) -> WaitlistRequestResult:
@@ -123,101 +112,36 @@ class CreateWaitlistRequestUseCase:
         except ValueError:
             raise ValidationFailed("Unknown contact method or time window.") from None
         contact = self._contacts.normalise(method, command.contact_value)
-        encrypted = encrypt_contact(self._encryptor, contact)
-        evidence = encrypt_evidence(self._encryptor, command.evidence)
-        now = self._clock.now()
-
-        if self._submissions is not None:
-            # One atomic operation: service lookup, lead upsert, dedup and every write.
-            lead = Lead.first_seen(contact=encrypted, source=LeadSource.WAITLIST, now=now)
-            submission = _submission(
-                service_id=_RESOLVED_BY_STORE,
-                service_slug=command.service_slug,
-                lead_id=lead.id,
-                encrypted=encrypted,
-                evidence=evidence,
-                method=method,
-                window=window,
-                version=version,
-                now=now,
-            )
-            outcome = await self._submissions.submit(command.service_slug, lead, submission)
-            if outcome.waitlist_request_id is None:
-                raise ServiceNotFound()
-            return WaitlistRequestResult(
-                outcome.waitlist_request_id, outcome.status, created=outcome.created
-            )
-
-        async with self._uow() as uow:
-            service = await uow.services.get_active_by_slug(command.service_slug)
-            if service is None:
-                raise ServiceNotFound()
-            upserted = await self._leads.apply(
-                uow,
-                CreateOrUpdateLeadCommand(
-                    contact=contact, source=LeadSource.WAITLIST, encrypted=encrypted
-                ),
-                now,
-            )
-            lead = upserted.lead
-            # Every request upserts the lead of its contact first, so a lead this call just
-            # created cannot have a request yet; a known lead's row is now locked by us, so
-            # the lookup sees any request a concurrent submission committed.
-            existing = (
-                None
-                if upserted.created
-                else await uow.waitlist.find_active(encrypted.blind_index, service.id)
-            )
-            if existing is not None:
-                await uow.commit()
-                return WaitlistRequestResult(existing.id, existing.status, created=False)
-
-            submission = _submission(
-                service_id=service.id,
-                service_slug=service.slug,
-                lead_id=lead.id,
-                encrypted=encrypted,
-                evidence=evidence,
-                method=method,
-                window=window,
-                version=version,
-                now=now,
-            )
-            await uow.waitlist.add_submission(submission)
-            await uow.commit()
-        return WaitlistRequestResult(submission.request.id, submission.request.status, created=True)
+        draft = _draft(
+            service_slug=command.service_slug,
+            encrypted=encrypt_contact(self._encryptor, contact),
+            evidence=encrypt_evidence(self._encryptor, command.evidence),
+            window=window,
+            version=version,
+            now=self._clock.now(),
+        )
+        outcome = await self._submissions.submit(draft)
+        return WaitlistRequestResult(
+            outcome.waitlist_request_id, outcome.status, created=outcome.created
+        )
 
 
-# Stands for the service id in a submission handed to ``WaitlistSubmissions``, which
-# resolves it from the slug in the same statement.
-_RESOLVED_BY_STORE = UUID(int=0)
-
-
-def _submission(
+def _draft(
     *,
-    service_id: UUID,
     service_slug: str,
-    lead_id: UUID,
     encrypted: EncryptedContact,
     evidence: str | None,
-    method: ContactMethod,
     window: TimeWindow,
     version: str,
     now: datetime,
-) -> WaitlistSubmission:
-    """The request with its consent records, timeline event, tracking event and email."""
-    request = WaitlistRequest.submit(
-        service_id=service_id,
-        lead_id=lead_id,
-        contact=encrypted,
-        time_window=window,
-        now=now,
-    )
+) -> WaitlistDraft:
+    """The request with its lead, consent records, timeline event, tracking event and email."""
+    request_id = uuid4()
     consents = tuple(
         ConsentRecord(
             id=uuid4(),
             subject_type=ConsentSubject.WAITLIST_REQUEST,
-            subject_id=request.id,
+            subject_id=request_id,
             kind=kind,
             text_version=version,
             channel=ConsentChannel.WAITLIST_FORM,
@@ -233,7 +157,7 @@ def _submission(
             WAITLIST_SUBMITTED,
             {
                 "service_slug": service_slug,
-                "preferred_contact_method": method.value,
+                "preferred_contact_method": encrypted.method.value,
                 "preferred_time_window": window.value,
             },
         ),
@@ -244,21 +168,20 @@ def _submission(
         OutgoingEmail.queue(
             recipient_ciphertext=encrypted.ciphertext,
             template=EmailTemplate.WAITLIST_CONFIRMATION,
-            params={"request_ref": str(request.id)[:8]},
+            params={"request_ref": str(request_id)[:8]},
             now=now,
         )
-        if method is ContactMethod.EMAIL
+        if encrypted.method is ContactMethod.EMAIL
         else None
     )
-    return WaitlistSubmission(
-        request=request,
+    return WaitlistDraft(
+        service_slug=service_slug,
+        lead=Lead.first_seen(contact=encrypted, source=LeadSource.WAITLIST, now=now),
+        request_id=request_id,
+        time_window=window,
+        submitted_at=now,
         consents=consents,
-        timeline_event=LeadTimelineEvent.of(
-            lead_id,
-            LeadTimelineEventType.WAITLIST_SUBMITTED,
-            now,
-            waitlist_request_id=request.id,
-        ),
+        timeline_event_id=uuid4(),
         tracking_event=tracking,
         email=email,
     )

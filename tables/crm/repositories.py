@@ -24,11 +24,9 @@ from domain.crm import (
     TimeWindow,
     WaitlistRequest,
     WaitlistStatus,
-    WaitlistSubmission,
 )
 from domain.emails import ClaimedEmail, EmailStatus, EmailTemplate, OutgoingEmail
 from domain.models import ContactMethod
-from tables.core.repositories import PiccoloConsentRepository, PiccoloTrackingOutbox
 from tables.crm.tables import (
     EmailOutboxTable,
     LeadTable,
@@ -271,15 +269,6 @@ class PiccoloWaitlistRepository:
     # the query builder.
     async def add(self, request: WaitlistRequest) -> None:
         await _fetch(WaitlistRequestTable, _INSERT_WAITLIST, *WAITLIST_ROW.values(request))
-
-    async def add_submission(self, submission: WaitlistSubmission) -> None:
-        await self.add(submission.request)
-        for consent in submission.consents:
-            await PiccoloConsentRepository().add(consent)
-        await PiccoloLeadTimelineRepository().add(submission.timeline_event)
-        await PiccoloTrackingOutbox().add(submission.tracking_event)
-        if submission.email is not None:
-            await PiccoloEmailOutbox().add(submission.email)
 
     async def get(self, request_id: UUID) -> WaitlistRequest | None:
         row = (

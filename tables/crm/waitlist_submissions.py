@@ -1,10 +1,15 @@
 """Waitlist submissions on PostgreSQL: one statement per batch (``WaitlistSubmissions`` port).
 
+``waitlist_submissions_for(engine)`` picks the store: this group commit on PostgreSQL, the
+unit-of-work writer (``tables/crm/waitlist_unit_of_work.py``) on SQLite. Both pass one
+contract suite (``tests/integration/test_waitlist_submissions_contract_db.py``).
+
 ``POST /api/public/waitlist`` is the hot path. Step by step in a transaction a submission took
 six round trips. Here it is part of one statement in autocommit, whose data-modifying CTEs,
 for every submission of the batch (columns passed as arrays, so the text never changes):
 
-1. find the active service by slug (``s``): none, nothing of that submission is written;
+1. find the active service by slug (``s``): none, nothing of that submission is written
+   (``ServiceNotFound``);
 2. upsert the lead by blind index (``l``): a known lead only gets its last activity moved;
 3. insert the request (``w``) unless the partial unique index ``waitlist_requests_one_active``
    (contact_index, service, over active requests) already holds one for this contact and
@@ -25,210 +30,251 @@ submission at once, alone. A batch holds each blind index once (the lead upsert 
 row once per statement) and takes the lead locks in blind-index order, so two batches cannot
 deadlock on each other. If a batch fails, its submissions are written again one by one, so
 one bad submission fails only itself.
+
+The column lists come from the Piccolo tables (``Row``): each part of the statement inserts
+the columns its row gives, in the table's order, from arrays of the matching type.
 """
 
-# The statement is formatted from placeholders ("$n::type[]") and constants only; every value
-# is a parameter: S608 cannot tell.
+# The statement is formatted from placeholders ("$n::type[]"), the tables' own names and
+# constants only; every value is a parameter: S608 cannot tell.
 # ruff: noqa: S608
 
 from __future__ import annotations
 
 import asyncio
-import json
 import weakref
 from collections import deque
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any
 
+from piccolo.columns import (
+    JSON,
+    UUID,
+    BigInt,
+    Column,
+    ForeignKey,
+    Integer,
+    Serial,
+    Text,
+    Timestamptz,
+    Varchar,
+)
 from piccolo.engine.base import Engine
 
-from domain.crm import Lead, WaitlistStatus, WaitlistSubmission
-from domain.crm_ports import SubmissionOutcome
-from tables.crm.repositories import ACTIVE_STATUSES_SQL, FIND_ACTIVE_WAITLIST, numbered
+from domain.crm import LeadTimelineEventType, WaitlistDraft, WaitlistStatus
+from domain.crm_ports import WaitlistOutcome, WaitlistSubmissions
+from domain.errors import ServiceNotFound
+from domain.models import ConsentRecord, TrackingEvent
+from tables.core.tables import ConsentRecordTable, TrackingEventTable
+from tables.crm.repositories import (
+    ACTIVE_STATUSES_SQL,
+    EMAIL_ROW,
+    FIND_ACTIVE_WAITLIST,
+    LEAD_ROW,
+    Row,
+    numbered,
+)
+from tables.crm.tables import LeadTimelineEventTable, WaitlistRequestTable
+from tables.crm.waitlist_unit_of_work import UnitOfWorkWaitlistSubmissions
+from tables.database import is_sqlite
 
 MAX_BATCH = 64
 MAX_IN_FLIGHT = 4
 
-# One array per column: (name in the statement, PostgreSQL element type).
-_SUBMISSION_COLUMNS = (
-    ("n", "integer"),
-    ("slug", "text"),
-    ("lead_id", "uuid"),
-    ("lead_method", "text"),
-    ("lead_ciphertext", "text"),
-    ("lead_index", "text"),
-    ("lead_source", "text"),
-    ("lead_status", "text"),
-    ("lead_first_at", "timestamptz"),
-    ("lead_last_at", "timestamptz"),
-    ("request_id", "uuid"),
-    ("request_method", "text"),
-    ("request_ciphertext", "text"),
-    ("request_index", "text"),
-    ("request_window", "text"),
-    ("request_status", "text"),
-    ("request_created_at", "timestamptz"),
-    ("request_updated_at", "timestamptz"),
-    ("event_id", "uuid"),
-    ("event_type", "text"),
-    ("event_at", "timestamptz"),
-    ("email_id", "uuid"),
-    ("email_ciphertext", "text"),
-    ("email_template", "text"),
-    ("email_params", "text"),
-    ("email_status", "text"),
-    ("email_attempts", "integer"),
-    ("email_next_attempt_at", "timestamptz"),
-    ("email_created_at", "timestamptz"),
-    ("tracking_id", "uuid"),
-    ("tracking_name", "text"),
-    ("tracking_source", "text"),
-    ("tracking_properties", "text"),
-    ("tracking_at", "timestamptz"),
+# The rows of a submission, from the draft. What the draft does not hold the statement fills
+# in (``_Part.resolved``): the request's service and lead, the timeline event's lead and
+# request, and constants.
+REQUEST_ROW = Row[WaitlistDraft](
+    WaitlistRequestTable,
+    id="request_id",
+    preferred_contact_method="lead.contact.method.value",
+    contact_encrypted="lead.contact.ciphertext",
+    contact_index="lead.contact.blind_index",
+    preferred_time_window="time_window.value",
+    created_at="submitted_at",
+    updated_at="submitted_at",
 )
-_CONSENT_COLUMNS = (
-    ("id", "uuid"),
-    ("subject_type", "text"),
-    ("subject_id", "uuid"),
-    ("kind", "text"),
-    ("text_version", "text"),
-    ("channel", "text"),
-    ("granted_at", "timestamptz"),
-    ("withdrawn_at", "timestamptz"),
-    ("evidence_encrypted", "text"),
+EVENT_ROW = Row[WaitlistDraft](
+    LeadTimelineEventTable,
+    id="timeline_event_id",
+    occurred_at="submitted_at",
+)
+TRACKING_ROW = Row[TrackingEvent](
+    TrackingEventTable,
+    id="id",
+    name="name",
+    source="source",
+    properties="properties",
+    occurred_at="occurred_at",
+)
+CONSENT_ROW = Row[ConsentRecord](
+    ConsentRecordTable,
+    id="id",
+    subject_type="subject_type.value",
+    subject_id="subject_id",
+    kind="kind.value",
+    text_version="text_version",
+    channel="channel.value",
+    granted_at="granted_at",
+    withdrawn_at="withdrawn_at",
+    evidence_encrypted="evidence_ciphertext",
 )
 
 
-def _unnest(columns: tuple[tuple[str, str], ...], first: int, alias: str) -> str:
+def _literal(code: str) -> str:
+    """A constant code as an SQL literal (codes are ``[a-z_]+``: nothing to escape)."""
+    if not code.replace("_", "").isalpha():
+        raise ValueError(code)
+    return f"'{code}'"
+
+
+@dataclass(frozen=True)
+class _Part:
+    """One table the statement writes. Its row's columns are arrays named
+    ``<prefix>_<column>``; ``resolved`` are the columns the statement fills in itself. A part
+    with ``of`` has one row per submission, ``of(draft)`` (``None``: NULLs, nothing
+    written)."""
+
+    prefix: str
+    row: Row[Any]
+    of: Callable[[WaitlistDraft], Any] | None = None
+    resolved: dict[str, str] = field(default_factory=dict)
+
+    def arrays(self, items: Sequence[Any]) -> list[list[Any]]:
+        return self.row.arrays(items if self.of is None else [self.of(item) for item in items])
+
+    def array(self, column: Column) -> str:
+        return f"{self.prefix}_{column._meta.db_column_name}"
+
+    def insert(self, source: str) -> str:
+        """``INSERT INTO <table> (<columns>) SELECT <values>``, columns in the table's order."""
+        given = {column._meta.db_column_name: column for column in self.row.columns}
+        names, values = [], []
+        for column in self.row.table._meta.columns:
+            name = column._meta.db_column_name
+            if name in self.resolved:
+                names.append(name)
+                values.append(self.resolved[name])
+            elif name in given:
+                names.append(name)
+                values.append(f"{source}.{self.array(column)}")
+        return (
+            f"INSERT INTO {self.row.table._meta.tablename} ({', '.join(names)}) "
+            f"SELECT {', '.join(values)}"
+        )
+
+
+_LEAD = _Part("lead", LEAD_ROW, attrgetter("lead"))
+_REQUEST = _Part(
+    "request",
+    REQUEST_ROW,
+    lambda draft: draft,
+    {
+        "service": "s.service_id",
+        "lead": "l.id",
+        "status": _literal(WaitlistStatus.NEW.value),
+    },
+)
+_EVENT = _Part(
+    "event",
+    EVENT_ROW,
+    lambda draft: draft,
+    {
+        "lead": "w.lead",
+        "type": _literal(LeadTimelineEventType.WAITLIST_SUBMITTED.value),
+        "waitlist_request": "w.id",
+    },
+)
+_EMAIL = _Part("email", EMAIL_ROW, attrgetter("email"))
+_TRACKING = _Part("tracking", TRACKING_ROW, attrgetter("tracking_event"), {"attempts": "0"})
+# ``v`` has a row per submission: its position ``n``, the service's slug and the columns of
+# these parts. ``c`` has a row per consent record.
+_PARTS = (_LEAD, _REQUEST, _EVENT, _EMAIL, _TRACKING)
+_CONSENT = _Part("consent", CONSENT_ROW)
+
+
+# Column classes and the element type of their arrays, most specific first. From the class,
+# not ``column_type``: that asks a PostgreSQL engine for its server version (at import). A
+# VARCHAR(n) goes as text: a cast to varchar(n) would cut a longer value, not refuse it.
+_ARRAY_TYPES: tuple[tuple[type[Column], str], ...] = (
+    (JSON, "json"),
+    (Varchar, "text"),
+    (Text, "text"),
+    (UUID, "uuid"),
+    (Timestamptz, "timestamptz"),
+    (BigInt, "bigint"),
+    (Integer, "integer"),
+    (Serial, "integer"),
+)
+
+
+def _array_type(column: Column) -> str:
+    if isinstance(column, ForeignKey):
+        column = column._foreign_key_meta.resolved_references._meta.primary_key
+    for kind, name in _ARRAY_TYPES:
+        if isinstance(column, kind):
+            return name
+    raise TypeError(f"no array type for {type(column).__name__} {column._meta.name}")
+
+
+def _unnest(columns: Sequence[tuple[str, str]], first: int, alias: str) -> str:
     arrays = ", ".join(f"${first + i}::{kind}[]" for i, (_, kind) in enumerate(columns))
     names = ", ".join(name for name, _ in columns)
     return f"unnest({arrays}) AS {alias}({names})"
 
 
-_V = _unnest(_SUBMISSION_COLUMNS, 1, "v")
-_C = _unnest(_CONSENT_COLUMNS, len(_SUBMISSION_COLUMNS) + 1, "c")
+_V_COLUMNS = [
+    ("n", "integer"),
+    ("slug", "text"),
+    *((part.array(c), _array_type(c)) for part in _PARTS for c in part.row.columns),
+]
+_C_COLUMNS = [(_CONSENT.array(c), _array_type(c)) for c in CONSENT_ROW.columns]
+_V = _unnest(_V_COLUMNS, 1, "v")
+_C = _unnest(_C_COLUMNS, len(_V_COLUMNS) + 1, "c")
 _FIND_ACTIVE = numbered(FIND_ACTIVE_WAITLIST)
 
 STATEMENT = (
     f"WITH v AS (SELECT * FROM {_V}), "
     "s AS (SELECT v.n, sv.id AS service_id FROM v "
     "JOIN services sv ON sv.slug = v.slug AND sv.active), "
-    "l AS (INSERT INTO leads (id, contact_method, contact_encrypted, contact_index, source, "
-    "status, first_activity_at, last_activity_at, created_at, updated_at) "
-    "SELECT v.lead_id, v.lead_method, v.lead_ciphertext, v.lead_index, v.lead_source, "
-    "v.lead_status, v.lead_first_at, v.lead_last_at, v.request_created_at, "
-    "v.request_created_at FROM v JOIN s ON s.n = v.n ORDER BY v.lead_index "
+    f"l AS ({_LEAD.insert('v')} FROM v JOIN s ON s.n = v.n ORDER BY v.lead_contact_index "
     "ON CONFLICT (contact_index) DO UPDATE SET last_activity_at = EXCLUDED.last_activity_at, "
     "updated_at = EXCLUDED.updated_at RETURNING id, contact_index), "
-    "w AS (INSERT INTO waitlist_requests (id, service, lead, preferred_contact_method, "
-    "contact_encrypted, contact_index, preferred_time_window, status, assignee, created_at, "
-    "updated_at) SELECT v.request_id, s.service_id, l.id, v.request_method, "
-    "v.request_ciphertext, v.request_index, v.request_window, v.request_status, NULL, "
-    "v.request_created_at, v.request_updated_at "
-    "FROM v JOIN s ON s.n = v.n JOIN l ON l.contact_index = v.lead_index "
-    "ORDER BY v.request_index "
+    f"w AS ({_REQUEST.insert('v')} "
+    "FROM v JOIN s ON s.n = v.n JOIN l ON l.contact_index = v.lead_contact_index "
+    "ORDER BY v.request_contact_index "
     f"ON CONFLICT (contact_index, service) WHERE status IN ({ACTIVE_STATUSES_SQL}) DO NOTHING "
     "RETURNING id, lead, status), "
-    "c AS (INSERT INTO consent_records (id, subject_type, subject_id, kind, text_version, "
-    "channel, granted_at, withdrawn_at, evidence_encrypted) "
-    f"SELECT c.* FROM {_C} JOIN w ON w.id = c.subject_id), "
-    "t AS (INSERT INTO lead_timeline_events (id, lead, type, occurred_at, waitlist_request, "
-    "appointment, payment_id, staff_user, waitlist_status, outcome) "
-    "SELECT v.event_id, w.lead, v.event_type, v.event_at, w.id, NULL, NULL, NULL, NULL, NULL "
-    "FROM v JOIN w ON w.id = v.request_id), "
-    "e AS (INSERT INTO email_outbox (id, recipient_encrypted, template, params, status, "
-    "attempts, next_attempt_at, created_at) "
-    "SELECT v.email_id, v.email_ciphertext, v.email_template, v.email_params::json, "
-    "v.email_status, v.email_attempts, v.email_next_attempt_at, v.email_created_at "
-    "FROM v JOIN w ON w.id = v.request_id WHERE v.email_id IS NOT NULL), "
-    "k AS (INSERT INTO tracking_events (id, name, source, properties, occurred_at, attempts) "
-    "SELECT v.tracking_id, v.tracking_name, v.tracking_source, v.tracking_properties::json, "
-    "v.tracking_at, 0 FROM v JOIN w ON w.id = v.request_id) "
+    f"c AS ({_CONSENT.insert('c')} FROM {_C} JOIN w ON w.id = c.consent_subject_id), "
+    f"t AS ({_EVENT.insert('v')} FROM v JOIN w ON w.id = v.request_id), "
+    f"e AS ({_EMAIL.insert('v')} FROM v JOIN w ON w.id = v.request_id "
+    "WHERE v.email_id IS NOT NULL), "
+    f"k AS ({_TRACKING.insert('v')} FROM v JOIN w ON w.id = v.request_id) "
     "SELECT v.n, s.service_id, w.id AS created_id, w.status AS created_status "
     "FROM v LEFT JOIN s ON s.n = v.n LEFT JOIN w ON w.id = v.request_id"
 )
 
 
-def arguments(batch: list[tuple[str, Lead, WaitlistSubmission]]) -> list[list[Any]]:
+def arguments(batch: Sequence[WaitlistDraft]) -> list[list[Any]]:
     """The statement's arrays for ``batch``: one element per submission (``n`` is its
     position) and, for the consents, one per consent record."""
-    columns: list[list[Any]] = [[] for _ in _SUBMISSION_COLUMNS]
-    consents: list[list[Any]] = [[] for _ in _CONSENT_COLUMNS]
-    for n, (slug, lead, submission) in enumerate(batch):
-        request, event, tracking, email = (
-            submission.request,
-            submission.timeline_event,
-            submission.tracking_event,
-            submission.email,
-        )
-        contact, rc = lead.contact, request.contact
-        values = [
-            n,
-            slug,
-            lead.id,
-            contact.method.value,
-            contact.ciphertext,
-            contact.blind_index,
-            lead.source.value,
-            lead.status.value,
-            lead.first_activity_at,
-            lead.last_activity_at,
-            request.id,
-            rc.method.value,
-            rc.ciphertext,
-            rc.blind_index,
-            request.preferred_time_window.value,
-            request.status.value,
-            request.created_at,
-            request.updated_at,
-            event.id,
-            event.type.value,
-            event.occurred_at,
-            *(
-                (None,) * 8
-                if email is None
-                else (
-                    email.id,
-                    email.recipient_ciphertext,
-                    email.template.value,
-                    json.dumps(email.params),
-                    email.status.value,
-                    email.attempts,
-                    email.next_attempt_at,
-                    email.created_at,
-                )
-            ),
-            tracking.id,
-            tracking.name,
-            tracking.source,
-            json.dumps(tracking.properties),
-            tracking.occurred_at,
-        ]
-        for column, value in zip(columns, values, strict=True):
-            column.append(value)
-        for record in submission.consents:
-            row = (
-                record.id,
-                record.subject_type.value,
-                record.subject_id,
-                record.kind.value,
-                record.text_version,
-                record.channel.value,
-                record.granted_at,
-                record.withdrawn_at,
-                record.evidence_ciphertext,
-            )
-            for column, value in zip(consents, row, strict=True):
-                column.append(value)
-    return [*columns, *consents]
+    arrays: list[list[Any]] = [list(range(len(batch))), [draft.service_slug for draft in batch]]
+    for part in _PARTS:
+        arrays += part.arrays(batch)
+    arrays += _CONSENT.arrays([record for draft in batch for record in draft.consents])
+    return arrays
+
+
+# What the statement did for one submission: unknown service, or the request it ended with.
+_Outcome = WaitlistOutcome | ServiceNotFound
 
 
 @dataclass(slots=True)
 class _Pending:
-    service_slug: str
-    lead: Lead
-    submission: WaitlistSubmission
-    done: asyncio.Future[SubmissionOutcome]
+    draft: WaitlistDraft
+    done: asyncio.Future[WaitlistOutcome]
 
 
 @dataclass(slots=True)
@@ -248,14 +294,12 @@ class PostgresWaitlistSubmissions:
             weakref.WeakKeyDictionary()
         )
 
-    async def submit(
-        self, service_slug: str, lead: Lead, submission: WaitlistSubmission
-    ) -> SubmissionOutcome:
+    async def submit(self, draft: WaitlistDraft) -> WaitlistOutcome:
         loop = asyncio.get_running_loop()
         state = self._loops.get(loop)
         if state is None:
             state = self._loops[loop] = _LoopState()
-        pending = _Pending(service_slug, lead, submission, loop.create_future())
+        pending = _Pending(draft, loop.create_future())
         # Marks an error as seen even when its request has gone: asyncio would otherwise log
         # it, and a database error may quote the values it refused.
         pending.done.add_done_callback(_seen)
@@ -298,7 +342,7 @@ class PostgresWaitlistSubmissions:
                 for pending in batch:
                     pending.done.cancel()  # only those not settled: the writer was cancelled
 
-    async def _write(self, batch: list[_Pending]) -> list[SubmissionOutcome]:
+    async def _write(self, batch: list[_Pending]) -> list[_Outcome]:
         pool = self._engine.pool
         if pool is None:
             connection = await self._engine.get_new_connection()
@@ -311,19 +355,17 @@ class PostgresWaitlistSubmissions:
 
     async def _run(
         self, connection: Any, batch: list[_Pending], retry: bool = True
-    ) -> list[SubmissionOutcome]:
-        rows = await connection.fetch(
-            STATEMENT, *arguments([(p.service_slug, p.lead, p.submission) for p in batch])
-        )
-        outcomes: list[SubmissionOutcome | None] = [None] * len(batch)
+    ) -> list[_Outcome]:
+        rows = await connection.fetch(STATEMENT, *arguments([p.draft for p in batch]))
+        outcomes: list[_Outcome | None] = [None] * len(batch)
         again: list[_Pending] = []
         for row in rows:
             pending = batch[row["n"]]
             if row["service_id"] is None:
-                outcomes[row["n"]] = SubmissionOutcome(None, WaitlistStatus.NEW, created=False)
+                outcomes[row["n"]] = ServiceNotFound()
                 continue
             if row["created_id"] is not None:
-                outcomes[row["n"]] = SubmissionOutcome(
+                outcomes[row["n"]] = WaitlistOutcome(
                     row["created_id"], WaitlistStatus(row["created_status"]), created=True
                 )
                 continue
@@ -332,7 +374,7 @@ class PostgresWaitlistSubmissions:
             # after our snapshot was taken): a fresh lookup finds it.
             found = await connection.fetchrow(
                 _FIND_ACTIVE,
-                pending.lead.contact.blind_index,
+                pending.draft.contact.blind_index,
                 row["service_id"],
             )
             if found is None:
@@ -342,7 +384,7 @@ class PostgresWaitlistSubmissions:
                     raise RuntimeError("waitlist submission kept losing races")
                 again.append(pending)
                 continue
-            outcomes[row["n"]] = SubmissionOutcome(
+            outcomes[row["n"]] = WaitlistOutcome(
                 found["id"], WaitlistStatus(found["status"]), created=False
             )
         for pending in again:
@@ -361,7 +403,7 @@ def _take_batch(queue: deque[_Pending]) -> list[_Pending]:
     skipped: list[_Pending] = []
     while queue and len(batch) < MAX_BATCH:
         pending = queue.popleft()
-        index = pending.lead.contact.blind_index
+        index = pending.draft.contact.blind_index
         if index in seen:
             skipped.append(pending)
             continue
@@ -371,16 +413,25 @@ def _take_batch(queue: deque[_Pending]) -> list[_Pending]:
     return batch
 
 
-def _seen(done: asyncio.Future[SubmissionOutcome]) -> None:
+def _seen(done: asyncio.Future[WaitlistOutcome]) -> None:
     if not done.cancelled():
         done.exception()
 
 
-def _settle(pending: _Pending, outcome: SubmissionOutcome) -> None:
-    if not pending.done.done():
+def _settle(pending: _Pending, outcome: _Outcome) -> None:
+    if isinstance(outcome, ServiceNotFound):
+        _fail(pending, outcome)
+    elif not pending.done.done():
         pending.done.set_result(outcome)
 
 
 def _fail(pending: _Pending, error: BaseException) -> None:
     if not pending.done.done():
         pending.done.set_exception(error)
+
+
+def waitlist_submissions_for(engine: Engine) -> WaitlistSubmissions:  # type: ignore[type-arg]
+    """The group commit on PostgreSQL; on SQLite (one writer at a time) a unit of work."""
+    if is_sqlite(engine):
+        return UnitOfWorkWaitlistSubmissions(engine)
+    return PostgresWaitlistSubmissions(engine)

@@ -17,7 +17,6 @@ from api.dependencies import ApiPorts, NoSlotsPorts
 from api.rate_limit import RateLimiter
 from composition.web import build_rate_limiter
 from domain.contacts import ContactNormaliser
-from domain.use_cases.create_or_update_lead import CreateOrUpdateLeadUseCase
 from domain.use_cases.create_waitlist_request import CreateWaitlistRequestUseCase
 from domain.use_cases.get_availability import GetAvailabilityUseCase
 from domain.use_cases.get_no_slots_page import GetNoSlotsPageUseCase
@@ -25,7 +24,7 @@ from domain.use_cases.hold_slot import HoldSlotUseCase
 from domain.use_cases.list_services import ListServicesUseCase
 from domain.use_cases.record_frontend_event import RecordFrontendEventUseCase
 from tests.support.builders import a_service
-from tests.support.crm_fakes import FixedConciergeLinks
+from tests.support.crm_fakes import FixedConciergeLinks, InMemoryWaitlistSubmissions
 from tests.support.fakes import (
     FakeEncryptor,
     FakePhoneParser,
@@ -59,11 +58,10 @@ def app_with(limiter: RateLimiter | None) -> Any:
         no_slots=NoSlotsPorts(
             get_no_slots_page=GetNoSlotsPageUseCase(uow=uow, links=FixedConciergeLinks()),
             create_waitlist_request=CreateWaitlistRequestUseCase(
-                uow=uow,
                 clock=clock,
                 encryptor=encryptor,
                 contacts=contacts,
-                leads=CreateOrUpdateLeadUseCase(uow=uow, clock=clock, encryptor=encryptor),
+                submissions=InMemoryWaitlistSubmissions(uow.store),
             ),
             record_frontend_event=RecordFrontendEventUseCase(uow=uow, clock=clock),
         ),

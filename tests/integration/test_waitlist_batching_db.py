@@ -18,7 +18,7 @@ import pytest
 
 from adapters.settings import load_settings
 from composition.container import build_container
-from domain.crm_ports import SubmissionOutcome
+from domain.crm_ports import WaitlistOutcome
 from domain.errors import ServiceNotFound
 from domain.models import ConsentEvidence
 from domain.use_cases.create_waitlist_request import (
@@ -46,8 +46,8 @@ class _BatchLog(PostgresWaitlistSubmissions):
         super().__init__(engine)
         self.batches: list[list[str]] = []
 
-    async def _write(self, batch: list[Any]) -> list[SubmissionOutcome]:
-        self.batches.append([pending.lead.contact.blind_index for pending in batch])
+    async def _write(self, batch: list[Any]) -> list[Any]:
+        self.batches.append([pending.draft.contact.blind_index for pending in batch])
         return await super()._write(batch)
 
 
@@ -156,24 +156,24 @@ async def test_a_submission_the_database_refuses_fails_alone_and_leaves_nothing(
     use_case._submissions = recorder
     for method, value in contacts(6):
         await use_case.execute(command(slugs[0], method, value))
-    slug, lead, bad = recorder.submissions[3]
+    bad = recorder.drafts[3]
     # Longer than its column: PostgreSQL refuses the statement that holds it.
     too_long = dataclasses.replace(bad.tracking_event, name="x" * 65)
-    recorder.submissions[3] = (slug, lead, dataclasses.replace(bad, tracking_event=too_long))
+    recorder.drafts[3] = dataclasses.replace(bad, tracking_event=too_long)
     store = _BatchLog(db)
 
     results = await asyncio.gather(
-        *(store.submit(*submission) for submission in recorder.submissions),
+        *(store.submit(draft) for draft in recorder.drafts),
         return_exceptions=True,
     )
 
     assert isinstance(results[3], asyncpg.StringDataRightTruncationError)
     good = [r for i, r in enumerate(results) if i != 3]
-    assert all(isinstance(r, SubmissionOutcome) and r.created for r in good)
+    assert all(isinstance(r, WaitlistOutcome) and r.created for r in good)
     assert len(store.batches[0]) == 6, "the six were tried as one batch first"
     assert await WaitlistRequestTable.count() == 5
-    assert not await WaitlistRequestTable.exists().where(WaitlistRequestTable.id == bad.request.id)
-    assert not await LeadTable.exists().where(LeadTable.id == lead.id)
+    assert not await WaitlistRequestTable.exists().where(WaitlistRequestTable.id == bad.request_id)
+    assert not await LeadTable.exists().where(LeadTable.id == bad.lead.id)
     assert await ConsentRecordTable.count() == 10
 
 

@@ -64,7 +64,7 @@ async def test_the_submission_reads_no_waitlist_request_in_a_generic_plan(db: An
         )
 
     # One at a time and as one batch: the same statement text, so the same plan.
-    batches = [[one] for one in recorder.submissions] + [recorder.submissions]
+    batches = [[one] for one in recorder.drafts] + [recorder.drafts]
     async with db.pool.acquire() as connection:
         for batch in batches:
             plan = await _generic_plan(connection, STATEMENT, arguments(batch))

@@ -18,6 +18,7 @@ from composition.container import build_container
 from domain.models import ConsentEvidence
 from domain.use_cases.create_waitlist_request import CreateWaitlistRequestCommand
 from tables.crm.tables import LeadTable, LeadTimelineEventTable, WaitlistRequestTable
+from tables.crm.waitlist_submissions import PostgresWaitlistSubmissions
 from tables.demo import seed_demo
 
 pytestmark = [pytest.mark.anyio, pytest.mark.postgres]
@@ -44,7 +45,7 @@ async def test_a_request_committed_while_the_statement_waits_is_returned_not_dup
     await seed_demo()
     container = build_container(load_settings())
     use_case = container.create_waitlist_request
-    assert use_case._submissions is not None, "PostgreSQL takes the one-statement path"
+    assert isinstance(use_case._submissions, PostgresWaitlistSubmissions), "the group commit"
     slug = (await container.list_services.execute())[0].slug
 
     # A first submission, in a transaction held open on a connection of its own.

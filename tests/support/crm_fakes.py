@@ -13,14 +13,14 @@ from domain.crm import (
     Lead,
     LeadStatus,
     LeadTimelineEvent,
+    WaitlistDraft,
     WaitlistRequest,
     WaitlistStatus,
-    WaitlistSubmission,
 )
-from domain.crm_ports import SubmissionOutcome
+from domain.crm_ports import WaitlistOutcome
 from domain.emails import ClaimedEmail, EmailMessage, EmailStatus, OutgoingEmail
-from domain.errors import MailRejected, MailServerUnavailable
-from domain.models import ConsentRecord, TrackingEvent
+from domain.errors import MailRejected, MailServerUnavailable, ServiceNotFound
+from domain.models import ConsentRecord, Service, TrackingEvent
 
 
 class CrmState(Protocol):
@@ -39,14 +39,6 @@ class InMemoryWaitlist:
 
     async def add(self, request: WaitlistRequest) -> None:
         self._store.waitlist[request.id] = replace(request)
-
-    async def add_submission(self, submission: WaitlistSubmission) -> None:
-        await self.add(submission.request)
-        self._store.consents.extend(submission.consents)
-        self._store.lead_timeline.append(submission.timeline_event)
-        self._store.tracking.append(submission.tracking_event)
-        if submission.email is not None:
-            self._store.emails[submission.email.id] = submission.email
 
     async def get(self, request_id: UUID) -> WaitlistRequest | None:
         found = self._store.waitlist.get(request_id)
@@ -207,15 +199,64 @@ class FixedConciergeLinks:
         return f"https://t.me/test_concierge_bot?start=concierge-{service_slug}"
 
 
+class InMemoryWaitlistSubmissions:
+    """``WaitlistSubmissions`` on an in-memory store, with the real stores' rules (the contract
+    suite ``tests/integration/test_waitlist_submissions_contract_db.py`` runs it beside them).
+
+    A submission runs without awaiting, so it is atomic like a transaction. ``drafts`` keeps
+    every draft handed in, written or not.
+    """
+
+    def __init__(self, store: Any) -> None:
+        self._store: _SubmissionState = store
+        self.drafts: list[WaitlistDraft] = []
+
+    async def submit(self, draft: WaitlistDraft) -> WaitlistOutcome:
+        self.drafts.append(draft)
+        store = self._store
+        service = next(
+            (s for s in store.services.values() if s.slug == draft.service_slug and s.active),
+            None,
+        )
+        if service is None:
+            raise ServiceNotFound()
+        index = draft.contact.blind_index
+        lead = next((ld for ld in store.leads.values() if ld.contact.blind_index == index), None)
+        if lead is None:
+            lead = store.leads[draft.lead.id] = replace(draft.lead)
+        else:
+            lead.last_activity_at = draft.submitted_at
+            active = [
+                r
+                for r in store.waitlist.values()
+                if r.contact.blind_index == index
+                and r.service_id == service.id
+                and r.status in ACTIVE_WAITLIST_STATUSES
+            ]
+            if active:
+                existing = min(active, key=lambda r: r.created_at)
+                return WaitlistOutcome(existing.id, existing.status, created=False)
+        request = draft.request(service_id=service.id, lead_id=lead.id)
+        store.waitlist[request.id] = request
+        store.consents.extend(draft.consents)
+        store.lead_timeline.append(draft.timeline_event(lead.id))
+        store.tracking.append(draft.tracking_event)
+        if draft.email is not None:
+            store.emails[draft.email.id] = draft.email
+        return WaitlistOutcome(request.id, request.status, created=True)
+
+
+class _SubmissionState(CrmState, Protocol):
+    services: dict[UUID, Service]
+
+
 class RecordingSubmissions:
-    """A ``WaitlistSubmissions`` that keeps what it is handed and stores nothing: for tests
-    that run the real store's statement on submissions of their own making."""
+    """A ``WaitlistSubmissions`` that keeps the drafts it is handed and stores nothing: for
+    tests that run the real store's statement on drafts of their own making."""
 
     def __init__(self) -> None:
-        self.submissions: list[tuple[str, Lead, WaitlistSubmission]] = []
+        self.drafts: list[WaitlistDraft] = []
 
-    async def submit(
-        self, service_slug: str, lead: Lead, submission: WaitlistSubmission
-    ) -> SubmissionOutcome:
-        self.submissions.append((service_slug, lead, submission))
-        return SubmissionOutcome(uuid4(), WaitlistStatus.NEW, created=True)
+    async def submit(self, draft: WaitlistDraft) -> WaitlistOutcome:
+        self.drafts.append(draft)
+        return WaitlistOutcome(draft.request_id, WaitlistStatus.NEW, created=True)

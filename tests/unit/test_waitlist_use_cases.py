@@ -35,7 +35,7 @@ from domain.use_cases.record_frontend_event import (
     RecordFrontendEventUseCase,
 )
 from tests.support.builders import a_service
-from tests.support.crm_fakes import FixedConciergeLinks
+from tests.support.crm_fakes import FixedConciergeLinks, InMemoryWaitlistSubmissions
 from tests.support.fakes import (
     FakeEncryptor,
     FakePhoneParser,
@@ -59,13 +59,12 @@ class Flow:
         self.other = a_service("couples-session")
         for service in (self.service, self.other, a_service("retired", active=False)):
             self.uow.store.services[service.id] = service
-        leads = CreateOrUpdateLeadUseCase(uow=self.uow, clock=self.clock, encryptor=self.encryptor)
+        self.submissions = InMemoryWaitlistSubmissions(self.uow.store)
         self.create = CreateWaitlistRequestUseCase(
-            uow=self.uow,
             clock=self.clock,
             encryptor=self.encryptor,
             contacts=ContactNormaliser(phone_parser=FakePhoneParser()),
-            leads=leads,
+            submissions=self.submissions,
         )
 
     @property
@@ -112,7 +111,7 @@ async def test_without_both_consents_nothing_is_written(personal: bool, comms: b
     with pytest.raises(ConsentRequired):
         await flow.create.execute(command(personal=personal, comms=comms))
     assert written(flow.store) == 0
-    assert flow.uow.opened == 0
+    assert flow.submissions.drafts == []
 
 
 @pytest.mark.parametrize(
@@ -183,6 +182,22 @@ async def test_a_submission_writes_request_consents_lead_timeline_tracking_and_e
     assert email.status is EmailStatus.PENDING
     assert flow.encryptor.decrypt(email.recipient_ciphertext) == "anna@example.com"
     assert "anna" not in repr(email.params)
+
+
+async def test_one_draft_names_the_service_by_its_slug_and_proposes_a_new_lead() -> None:
+    flow = Flow()
+    result = await flow.create.execute(command("Anna@Example.com"))
+
+    [draft] = flow.submissions.drafts
+    assert draft.service_slug == SLUG
+    assert result.waitlist_request_id == draft.request_id
+    # The lead is only proposed: a fresh id, used because the contact had no lead.
+    assert draft.lead.id not in {flow.service.id, flow.other.id}
+    assert list(flow.store.leads) == [draft.lead.id]
+    assert {c.subject_id for c in draft.consents} == {draft.request_id}
+    assert draft.email is not None
+    assert draft.email.params == {"request_ref": str(draft.request_id)[:8]}
+    assert "anna" not in repr(draft).lower()
 
 
 @pytest.mark.parametrize(
