@@ -6,10 +6,8 @@ header, exactly as the browser does.
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,7 +16,7 @@ from piccolo_api.session_auth.tables import SessionsBase
 
 from tables.crm.tables import LeadTable, LeadTimelineEventTable, WaitlistRequestTable
 from tables.staff.tables import ContactAccessLogTable
-from tests.support.admin_world import ROLES, AdminWorld, csrf, login, make_world
+from tests.support.admin_world import ROLES, AdminWorld, csrf, logged_in, login, make_world
 
 pytestmark = [pytest.mark.anyio, pytest.mark.db]
 
@@ -64,14 +62,6 @@ FORMS = {
 @pytest.fixture
 async def world(db: object) -> AdminWorld:
     return await make_world()
-
-
-@contextlib.asynccontextmanager
-async def logged_in(world: AdminWorld, role: str) -> AsyncIterator[Any]:
-    async with world.client() as client:
-        response = await login(client, role)
-        assert response.status_code == 200, response.text
-        yield client
 
 
 def assert_no_contact_data(body: str) -> None:

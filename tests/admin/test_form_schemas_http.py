@@ -6,9 +6,7 @@ member, so these tests read it exactly as the browser does, logged in through th
 
 from __future__ import annotations
 
-import contextlib
 import re
-from collections.abc import AsyncIterator
 from typing import Any
 from uuid import UUID
 
@@ -16,7 +14,7 @@ import pytest
 
 from domain.models import StaffRole
 from tables.staff.accounts import create_staff_user
-from tests.support.admin_world import PASSWORD, AdminWorld, csrf, login, make_world
+from tests.support.admin_world import PASSWORD, AdminWorld, csrf, logged_in, make_world
 
 pytestmark = [pytest.mark.anyio, pytest.mark.db]
 
@@ -35,14 +33,6 @@ async def world(db: object) -> AdminWorld:
     world = await make_world()
     world.users["operator2"] = await create_staff_user("operator2", PASSWORD, StaffRole.OPERATOR)
     return world
-
-
-@contextlib.asynccontextmanager
-async def logged_in(world: AdminWorld, username: str) -> AsyncIterator[Any]:
-    async with world.client() as client:
-        response = await login(client, username)
-        assert response.status_code == 200, response.text
-        yield client
 
 
 async def pickable(client: Any, slug: str) -> list[str]:

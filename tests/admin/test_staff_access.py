@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator
 from typing import Any
 from uuid import uuid4
 
@@ -16,7 +14,7 @@ from domain.models import StaffRole
 from domain.use_cases.change_staff_access import ChangeStaffAccessCommand
 from tables.database import is_sqlite
 from tables.staff.tables import ContactAccessLogTable, StaffAccessChangeTable, StaffRoleTable
-from tests.support.admin_world import AdminWorld, csrf, login, make_world
+from tests.support.admin_world import AdminWorld, csrf, logged_in, make_world
 
 pytestmark = [pytest.mark.anyio, pytest.mark.db]
 
@@ -26,14 +24,6 @@ FORM = "/admin/api/forms/изменить-доступ-сотрудника/"
 @pytest.fixture
 async def world(db: object) -> AdminWorld:
     return await make_world()
-
-
-@contextlib.asynccontextmanager
-async def logged_in(world: AdminWorld, role: str) -> AsyncIterator[Any]:
-    async with world.client() as client:
-        response = await login(client, role)
-        assert response.status_code == 200, response.text
-        yield client
 
 
 async def roles() -> dict[int, str]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -138,3 +140,12 @@ async def login(
 
 def csrf(client: httpx.AsyncClient) -> dict[str, str]:
     return {CSRF_HEADER: client.cookies.get("csrftoken") or ""}
+
+
+@contextlib.asynccontextmanager
+async def logged_in(world: AdminWorld, username: str) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the admin logged in as ``username`` through the real login."""
+    async with world.client() as client:
+        response = await login(client, username)
+        assert response.status_code == 200, response.text
+        yield client
