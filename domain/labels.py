@@ -25,7 +25,7 @@ from domain.models import (
     SlotStatus,
     StaffRole,
 )
-from domain.payments import PaymentKind, PaymentStatus
+from domain.payments import PaymentKind, PaymentStatus, RefundReason
 from domain.staff import AccessReason, ContactAccessKind, StatusOutcome
 
 __all__ = [
@@ -105,6 +105,13 @@ TIMELINE_EVENT_LABELS: dict[LeadTimelineEventType, str] = {
     LeadTimelineEventType.PAYMENT_REFUNDED: "Оплата возвращена",
 }
 
+REFUND_REASON_LABELS: dict[RefundReason, str] = {
+    RefundReason.HOLD_EXPIRED: "Бронь истекла до оплаты",
+    RefundReason.APPOINTMENT_CANCELLED: "Запись отменена до оплаты",
+    RefundReason.ALREADY_PAID: "Запись уже оплачена другим платежом",
+    RefundReason.BY_STAFF: "Возврат сделан в ЮKassa вручную",
+}
+
 PAYMENT_STATUS_LABELS: dict[PaymentStatus, str] = {
     PaymentStatus.CREATING: "Создаётся",
     PaymentStatus.PENDING: "Ожидает оплаты",
@@ -112,6 +119,9 @@ PAYMENT_STATUS_LABELS: dict[PaymentStatus, str] = {
     PaymentStatus.SUCCEEDED: "Оплачен",
     PaymentStatus.CANCELED: "Отменён",
     PaymentStatus.FAILED: "Ошибка",
+    PaymentStatus.REFUND_PENDING: "Возвращается клиенту",
+    PaymentStatus.REFUNDED: "Возвращён клиенту",
+    PaymentStatus.REFUND_FAILED: "Возврат не прошёл: нужен сотрудник",
 }
 
 PAYMENT_KIND_LABELS: dict[PaymentKind, str] = {

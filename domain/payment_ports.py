@@ -13,11 +13,13 @@ from domain.crm_ports import LeadRepository, LeadTimelineRepository
 from domain.models import Appointment, TrackingEvent
 from domain.payments import (
     CreateProviderPayment,
+    CreateProviderRefund,
     IdempotencyRecord,
     Payment,
     PaymentEventType,
     PaymentStatus,
     ProviderPayment,
+    ProviderRefund,
 )
 
 
@@ -33,6 +35,15 @@ class PaymentGateway(Protocol):
 
     async def get_payment(self, provider_payment_id: str) -> ProviderPayment | None:
         """The provider's current view, or ``None`` when it does not know the payment."""
+        ...
+
+    async def create_refund(self, request: CreateProviderRefund) -> ProviderRefund:
+        """``POST /v3/refunds`` under ``request.idempotence_key``: the same key and body give
+        the same refund however often it is sent."""
+        ...
+
+    async def get_refund(self, provider_refund_id: str) -> ProviderRefund | None:
+        """The provider's current view of a refund, or ``None`` when it does not know it."""
         ...
 
 

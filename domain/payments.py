@@ -1,8 +1,10 @@
 """Payments: the entity, its monotonic status machine and the provider-facing value objects.
 
 A payment moves only forward: ``creating -> pending -> (waiting_for_capture) -> succeeded |
-canceled``; ``failed`` when the provider refused our create request. Terminal states never
-change back, so duplicated or out-of-order notifications cannot undo anything.
+canceled``; ``failed`` when the provider refused our create request. A succeeded payment for
+an appointment we cannot honour goes on to ``refund_pending -> refunded`` (``refund_failed``
+when the provider cancelled our refund: staff take over). Nothing moves back, so duplicated or
+out-of-order notifications cannot undo anything.
 """
 
 from __future__ import annotations
@@ -32,6 +34,9 @@ class PaymentStatus(enum.StrEnum):
     SUCCEEDED = "succeeded"
     CANCELED = "canceled"
     FAILED = "failed"
+    REFUND_PENDING = "refund_pending"
+    REFUNDED = "refunded"
+    REFUND_FAILED = "refund_failed"
 
     @property
     def is_terminal(self) -> bool:
@@ -43,7 +48,21 @@ class PaymentStatus(enum.StrEnum):
         return self in LIVE_STATUSES
 
 
-_TERMINAL = frozenset({PaymentStatus.SUCCEEDED, PaymentStatus.CANCELED, PaymentStatus.FAILED})
+# Terminal for the provider's payment object: YooKassa never moves these again.
+_TERMINAL = frozenset(
+    {
+        PaymentStatus.SUCCEEDED,
+        PaymentStatus.CANCELED,
+        PaymentStatus.FAILED,
+        PaymentStatus.REFUND_PENDING,
+        PaymentStatus.REFUNDED,
+        PaymentStatus.REFUND_FAILED,
+    }
+)
+# Money the client has paid that has not gone back (yet).
+MONEY_TAKEN_STATUSES = frozenset(
+    {PaymentStatus.SUCCEEDED, PaymentStatus.REFUND_PENDING, PaymentStatus.REFUND_FAILED}
+)
 LIVE_STATUSES = frozenset(
     {PaymentStatus.CREATING, PaymentStatus.PENDING, PaymentStatus.WAITING_FOR_CAPTURE}
 )
@@ -61,10 +80,31 @@ _PAYMENT_TRANSITIONS: dict[PaymentStatus, frozenset[PaymentStatus]] = {
         {PaymentStatus.WAITING_FOR_CAPTURE, PaymentStatus.SUCCEEDED, PaymentStatus.CANCELED}
     ),
     PaymentStatus.WAITING_FOR_CAPTURE: frozenset({PaymentStatus.SUCCEEDED, PaymentStatus.CANCELED}),
-    PaymentStatus.SUCCEEDED: frozenset(),
+    # A refund we start, or a full refund staff made in YooKassa's dashboard.
+    PaymentStatus.SUCCEEDED: frozenset({PaymentStatus.REFUND_PENDING, PaymentStatus.REFUNDED}),
     PaymentStatus.CANCELED: frozenset(),
     PaymentStatus.FAILED: frozenset(),
+    PaymentStatus.REFUND_PENDING: frozenset({PaymentStatus.REFUNDED, PaymentStatus.REFUND_FAILED}),
+    PaymentStatus.REFUNDED: frozenset(),
+    # Staff finish it by hand in YooKassa; its refund.succeeded notification closes it here.
+    PaymentStatus.REFUND_FAILED: frozenset({PaymentStatus.REFUNDED}),
 }
+
+
+class RefundReason(enum.StrEnum):
+    """Why we gave a client's money back: the appointment could not be honoured."""
+
+    HOLD_EXPIRED = "hold_expired"
+    APPOINTMENT_CANCELLED = "appointment_cancelled"
+    ALREADY_PAID = "already_paid"
+    # A full refund made outside this service (staff in YooKassa's dashboard).
+    BY_STAFF = "by_staff"
+
+
+class ProviderRefundStatus(enum.StrEnum):
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    CANCELED = "canceled"
 
 
 class ConfirmationType(enum.StrEnum):
@@ -96,6 +136,15 @@ class Payment:
     provider_payment_id: str | None = None
     confirmation: Confirmation | None = None
     cancellation_reason: str | None = None
+    refund_reason: RefundReason | None = None
+    provider_refund_id: str | None = None
+    refunded_at: datetime | None = None
+
+    @property
+    def refund_idempotence_key(self) -> str:
+        """The Idempotence-Key of this payment's one refund: derived, never random, so every
+        retry, worker and redelivery asks the provider for the same refund."""
+        return f"eb-refund-{self.id}"
 
     @classmethod
     def start(
@@ -135,6 +184,43 @@ class Payment:
         self.updated_at = now
         if target is PaymentStatus.CANCELED and cancellation_reason:
             self.cancellation_reason = cancellation_reason[:64]
+
+    def start_refund(self, reason: RefundReason, now: datetime) -> None:
+        """A succeeded payment we cannot honour: the money goes back in full."""
+        self.advance_to(PaymentStatus.REFUND_PENDING, now)
+        self.refund_reason = reason
+
+    def record_refund(self, refund: ProviderRefund, now: datetime) -> bool:
+        """The provider's view of a refund of this payment; returns whether anything changed.
+
+        - Only a refund of this payment for its whole amount counts: a partial refund made
+          by hand in YooKassa changes nothing here.
+        - ``succeeded`` ends in ``refunded`` (also for a full refund staff made in YooKassa).
+        - Our own refund's ``pending`` remembers its id; its ``canceled`` (the provider
+          would not pay it out) ends in ``refund_failed``, for staff.
+        """
+        if refund.provider_payment_id != self.provider_payment_id or refund.amount != self.amount:
+            return False
+        if refund.status is ProviderRefundStatus.SUCCEEDED:
+            if not self.can_advance_to(PaymentStatus.REFUNDED):
+                return False
+            self.advance_to(PaymentStatus.REFUNDED, now)
+            self.provider_refund_id = refund.provider_refund_id
+            self.refunded_at = now
+            self.refund_reason = self.refund_reason or RefundReason.BY_STAFF
+            return True
+        if self.status is not PaymentStatus.REFUND_PENDING:
+            return False
+        if self.provider_refund_id not in (None, refund.provider_refund_id):
+            return False  # another refund's state says nothing about ours
+        changed = self.provider_refund_id is None
+        self.provider_refund_id = refund.provider_refund_id
+        if refund.status is ProviderRefundStatus.CANCELED:
+            self.advance_to(PaymentStatus.REFUND_FAILED, now)
+            changed = True
+        if changed:
+            self.updated_at = now
+        return changed
 
     def record_created(self, created: ProviderPayment, now: datetime) -> None:
         """The provider's answer to our create request (a no-op once already recorded)."""
@@ -214,6 +300,32 @@ class ProviderPayment:
     cancellation_reason: str | None = None
     metadata: dict[str, str] = field(default_factory=dict)
     test: bool = False  # made in a test shop: no money moved
+    refunded_amount: Money | None = None  # what the provider has refunded of it so far
+
+
+@dataclass(frozen=True, slots=True)
+class CreateProviderRefund:
+    """Our refund request (``POST /v3/refunds``): the whole amount of one payment, under the
+    payment's own derived key, identical on every retry."""
+
+    idempotence_key: str
+    provider_payment_id: str
+    amount: Money
+    description: str
+
+    def __post_init__(self) -> None:
+        if not 1 <= len(self.idempotence_key) <= MAX_PROVIDER_IDEMPOTENCE_KEY:
+            raise ValueError("the provider idempotence key is 1 to 64 characters")
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderRefund:
+    """The provider's view of a refund, reduced to what we keep."""
+
+    provider_refund_id: str
+    provider_payment_id: str
+    status: ProviderRefundStatus
+    amount: Money
 
 
 class PaymentEventType(enum.StrEnum):

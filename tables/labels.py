@@ -32,6 +32,7 @@ from domain.labels import (
     LEAD_STATUS_LABELS,
     PAYMENT_KIND_LABELS,
     PAYMENT_STATUS_LABELS,
+    REFUND_REASON_LABELS,
     SLOT_STATUS_LABELS,
     STAFF_ROLE_LABELS,
     STATUS_OUTCOME_LABELS,
@@ -48,7 +49,7 @@ from domain.models import (
     SlotStatus,
     StaffRole,
 )
-from domain.payments import PaymentKind, PaymentStatus
+from domain.payments import PaymentKind, PaymentStatus, RefundReason
 from domain.staff import AccessReason, ContactAccessKind, StatusOutcome
 
 E = TypeVar("E", bound=StrEnum)
@@ -78,6 +79,7 @@ LeadStatusChoice = labelled("LeadStatusChoice", LeadStatus, LEAD_STATUS_LABELS)
 LeadSourceChoice = labelled("LeadSourceChoice", LeadSource, LEAD_SOURCE_LABELS)
 TimelineEventChoice = labelled("TimelineEventChoice", LeadTimelineEventType, TIMELINE_EVENT_LABELS)
 PaymentStatusChoice = labelled("PaymentStatusChoice", PaymentStatus, PAYMENT_STATUS_LABELS)
+RefundReasonChoice = labelled("RefundReasonChoice", RefundReason, REFUND_REASON_LABELS)
 PaymentKindChoice = labelled("PaymentKindChoice", PaymentKind, PAYMENT_KIND_LABELS)
 AppointmentStatusChoice = labelled(
     "AppointmentStatusChoice", AppointmentStatus, APPOINTMENT_STATUS_LABELS
@@ -103,6 +105,7 @@ CHOICES: tuple[tuple[type[Enum], type[StrEnum]], ...] = (
     (TimelineEventChoice, LeadTimelineEventType),
     (PaymentStatusChoice, PaymentStatus),
     (PaymentKindChoice, PaymentKind),
+    (RefundReasonChoice, RefundReason),
     (AppointmentStatusChoice, AppointmentStatus),
     (SlotStatusChoice, SlotStatus),
     (ConsentKindChoice, ConsentKind),
