@@ -32,7 +32,9 @@ PAYMENT_STATUS_LABELS: dict[str, str] = {
     "creating": "Создаётся",
     "canceled": "Отменён",
     "failed": "Не создан",
+    "refund_pending": "Возвращается",
     "refunded": "Возвращён",
+    "refund_failed": "Возврат не прошёл",
 }
 PAYMENT_STATUS_COLOURS: dict[str, str] = {
     "succeeded": "#2f855a",
@@ -41,7 +43,9 @@ PAYMENT_STATUS_COLOURS: dict[str, str] = {
     "creating": "#a0aec0",
     "canceled": "#c53030",
     "failed": "#6b46c1",
+    "refund_pending": "#ed8936",
     "refunded": "#dd6b20",
+    "refund_failed": "#9b2c2c",
 }
 OTHER_COLOUR = "#718096"
 SHORT_WINDOW_LABELS = {

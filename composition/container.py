@@ -48,6 +48,7 @@ from domain.use_cases.purge_staff_sessions import PurgeStaffSessionsUseCase
 from domain.use_cases.reconcile_payments import ReconcilePaymentsUseCase
 from domain.use_cases.record_frontend_event import RecordFrontendEventUseCase
 from domain.use_cases.record_lead_payment_event import RecordLeadPaymentEventUseCase
+from domain.use_cases.refund_payments import RefundPaymentsUseCase
 from domain.use_cases.reveal_contact import RevealContactUseCase
 from domain.use_cases.send_pending_emails import SendPendingEmailsUseCase
 from tables.core.tracking_delivery import PiccoloTrackingDeliveryQueue
@@ -255,6 +256,8 @@ def build_payments(
             uow=uow,
             clock=clock,
             gateway=request_gateway,
+            # Right after the notification: bounded like the visitor's wait.
+            refunds=RefundPaymentsUseCase(uow=uow, clock=clock, gateway=request_gateway, hook=hook),
             hook=hook,
         ),
         reconcile=ReconcilePaymentsUseCase(
@@ -263,6 +266,7 @@ def build_payments(
             gateway=gateway,
             encryptor=encryptor,
             settings=payment_settings,
+            refunds=RefundPaymentsUseCase(uow=uow, clock=clock, gateway=gateway, hook=hook),
             hook=hook,
         ),
         deliver_tracking=DeliverTrackingEventsUseCase(

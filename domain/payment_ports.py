@@ -62,6 +62,10 @@ class PaymentRepository(Protocol):
         """The appointment's live payment, of whatever kind, if it has one."""
         ...
 
+    async def has_paid_other(self, appointment_id: UUID, payment_id: UUID) -> bool:
+        """Whether another payment of the appointment succeeded and is kept (not refunded)."""
+        ...
+
     async def save(self, payment: Payment, expected: PaymentStatus) -> bool:
         """Compare-and-set: write the payment only if its stored status is still ``expected``."""
         ...

@@ -202,13 +202,7 @@ class Payment:
         if refund.provider_payment_id != self.provider_payment_id or refund.amount != self.amount:
             return False
         if refund.status is ProviderRefundStatus.SUCCEEDED:
-            if not self.can_advance_to(PaymentStatus.REFUNDED):
-                return False
-            self.advance_to(PaymentStatus.REFUNDED, now)
-            self.provider_refund_id = refund.provider_refund_id
-            self.refunded_at = now
-            self.refund_reason = self.refund_reason or RefundReason.BY_STAFF
-            return True
+            return self.mark_refunded(now, refund.provider_refund_id)
         if self.status is not PaymentStatus.REFUND_PENDING:
             return False
         if self.provider_refund_id not in (None, refund.provider_refund_id):
@@ -221,6 +215,16 @@ class Payment:
         if changed:
             self.updated_at = now
         return changed
+
+    def mark_refunded(self, now: datetime, provider_refund_id: str | None = None) -> bool:
+        """The whole amount is back with the client; ``False`` if already recorded."""
+        if not self.can_advance_to(PaymentStatus.REFUNDED):
+            return False
+        self.advance_to(PaymentStatus.REFUNDED, now)
+        self.provider_refund_id = provider_refund_id or self.provider_refund_id
+        self.refunded_at = now
+        self.refund_reason = self.refund_reason or RefundReason.BY_STAFF
+        return True
 
     def record_created(self, created: ProviderPayment, now: datetime) -> None:
         """The provider's answer to our create request (a no-op once already recorded)."""

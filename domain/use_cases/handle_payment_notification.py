@@ -7,9 +7,10 @@ import logging
 from dataclasses import dataclass
 
 from domain.payment_ports import NoPaymentEventHook, PaymentEventHook, PaymentGateway
-from domain.payments import PaymentEventType
+from domain.payments import PaymentStatus
 from domain.ports import Clock, UnitOfWorkFactory
-from domain.use_cases.payment_status import apply_provider_state
+from domain.use_cases.payment_status import apply_provider_state, apply_refund_state
+from domain.use_cases.refund_payments import RefundPaymentsUseCase
 
 logger = logging.getLogger("domain.payments")
 
@@ -32,7 +33,6 @@ class NotificationOutcome(enum.StrEnum):
     UNKNOWN_PAYMENT = "unknown_payment"
     IGNORED_EVENT = "ignored_event"
     WRONG_MODE = "wrong_mode"
-    RECORDED = "recorded"
 
 
 class HandlePaymentNotificationUseCase:
@@ -46,7 +46,10 @@ class HandlePaymentNotificationUseCase:
     - A payment whose re-fetched ``test`` flag differs from the shop's mode (a test payment
       reaching a live shop, or the reverse) is ignored and logged with ids only: no money
       moved, or not the way this shop believes.
-    - ``refund.succeeded`` for one of our payments is recorded through the event hook only.
+    - A payment that succeeded for an appointment we cannot honour is refunded right away
+      (``refund_pending``); if the provider does not answer in time the worker finishes it.
+    - ``refund.succeeded`` is also only a hint: the refund is re-fetched, and only a full
+      refund of one of our payments, as the provider reports it, marks it ``refunded``.
     - The provider being unreachable raises ``provider_unavailable`` (delivery is retried).
     """
 
@@ -57,6 +60,7 @@ class HandlePaymentNotificationUseCase:
         clock: Clock,
         gateway: PaymentGateway,
         test_shop: bool,
+        refunds: RefundPaymentsUseCase,
         hook: PaymentEventHook | None = None,
     ) -> None:
         self._uow = uow
@@ -64,6 +68,7 @@ class HandlePaymentNotificationUseCase:
         self._gateway = gateway
         self._test_shop = test_shop
         self._hook = hook or NoPaymentEventHook()
+        self._refunds = refunds
 
     async def execute(self, notification: PaymentNotification) -> NotificationOutcome:
         if notification.event == REFUND_SUCCEEDED:
@@ -97,12 +102,14 @@ class HandlePaymentNotificationUseCase:
                 before = payment.status
                 if await apply_provider_state(uow, payment, remote, now, self._hook):
                     await uow.commit()
-                    if payment.status is not before:
-                        logger.info(
-                            "payment %s: %s -> %s", payment.id, before.value, payment.status.value
-                        )
-                        return NotificationOutcome.APPLIED
-                    return NotificationOutcome.UNCHANGED
+                    if payment.status is before:
+                        return NotificationOutcome.UNCHANGED
+                    logger.info(
+                        "payment %s: %s -> %s", payment.id, before.value, payment.status.value
+                    )
+                    if payment.status is PaymentStatus.REFUND_PENDING:
+                        await self._refunds.refund(payment)
+                    return NotificationOutcome.APPLIED
                 reread = await uow.payments.get(known.id)
                 if reread is not None and reread.status is before:
                     return NotificationOutcome.UNCHANGED  # nothing to move; else a race: retry
@@ -112,13 +119,32 @@ class HandlePaymentNotificationUseCase:
         if not notification.payment_id:
             return NotificationOutcome.IGNORED_EVENT
         async with self._uow() as uow:
-            payment = await uow.payments.get_by_provider_id(notification.payment_id)
-            if payment is None:
-                return NotificationOutcome.UNKNOWN_PAYMENT
-            appointment = await uow.appointments.get(payment.appointment_id)
-            await self._hook.on_payment_event(
-                uow, PaymentEventType.REFUNDED, payment, appointment, self._clock.now()
-            )
-            await uow.commit()
-        logger.info("refund recorded for payment %s", payment.id)
-        return NotificationOutcome.RECORDED
+            known = await uow.payments.get_by_provider_id(notification.payment_id)
+        if known is None:
+            logger.info("refund notification for an unknown payment ignored")
+            return NotificationOutcome.UNKNOWN_PAYMENT
+        remote = await self._gateway.get_refund(notification.object_id)
+        if remote is None or remote.provider_payment_id != known.provider_payment_id:
+            logger.warning("payment %s: a refund the provider does not confirm; ignored", known.id)
+            return NotificationOutcome.UNKNOWN_PAYMENT
+        for _ in range(3):
+            now = self._clock.now()
+            async with self._uow() as uow:
+                payment = await uow.payments.get(known.id)
+                if payment is None:  # pragma: no cover - payments are never deleted
+                    return NotificationOutcome.UNKNOWN_PAYMENT
+                before = payment.status
+                if await apply_refund_state(uow, payment, remote, now, self._hook):
+                    await uow.commit()
+                    logger.info(
+                        "payment %s: %s -> %s (refund %s)",
+                        payment.id,
+                        before.value,
+                        payment.status.value,
+                        remote.provider_refund_id,
+                    )
+                    return NotificationOutcome.APPLIED
+                reread = await uow.payments.get(known.id)
+                if reread is not None and reread.status is before:
+                    return NotificationOutcome.UNCHANGED
+        return NotificationOutcome.UNCHANGED

@@ -18,8 +18,10 @@ from domain.payments import (
     PaymentKind,
     PaymentStatus,
     ProviderPayment,
+    ProviderRefund,
     ReceiptPaymentMode,
     ReceiptRequest,
+    RefundReason,
 )
 from domain.ports import Encryptor, UnitOfWork
 
@@ -135,8 +137,12 @@ async def apply_provider_state(
 
     - Only forward moves happen; a stale or repeated view changes nothing.
     - A view whose amount differs from ours is refused (logged by id), never applied.
-    - ``succeeded`` confirms a ``pending_payment`` appointment and books its slot;
-      ``canceled`` cancels it and frees the slot; the hook hears about every event.
+    - ``succeeded`` confirms a ``pending_payment`` appointment and books its slot. When the
+      appointment cannot be honoured (its hold expired, it was cancelled, or another payment
+      already paid it) the payment moves on to ``refund_pending`` in the same transaction
+      and the appointment stays as it is; ``RefundPaymentsUseCase`` gives the money back.
+    - ``canceled`` cancels a ``pending_payment`` appointment and frees the slot.
+    - The hook hears about every event.
     - Returns whether anything was written; ``False`` also when a concurrent writer won.
     """
     if remote.amount != payment.amount:
@@ -166,7 +172,20 @@ async def apply_provider_state(
         return True
     appointment = await uow.appointments.get(payment.appointment_id)
     if target is PaymentStatus.SUCCEEDED:
-        await _confirm(uow, payment, appointment, now)
+        reason = await _confirm(uow, payment, appointment, now)
+        if reason is not None:
+            # Paid for an appointment we cannot honour: the whole amount goes back. The
+            # refund itself is a provider call, made after this transaction commits.
+            payment.start_refund(reason, now)
+            if not await uow.payments.save(payment, PaymentStatus.SUCCEEDED):
+                return False  # pragma: no cover - we wrote the row in this transaction
+            logger.warning(
+                "payment %s succeeded for appointment %s that cannot be honoured (%s): "
+                "refund pending",
+                payment.id,
+                payment.appointment_id,
+                reason.value,
+            )
     elif target is PaymentStatus.CANCELED:
         await _release(uow, appointment, now)
     event = _EVENT_FOR.get(target)
@@ -177,23 +196,28 @@ async def apply_provider_state(
 
 async def _confirm(
     uow: UnitOfWork, payment: Payment, appointment: Appointment | None, now: datetime
-) -> None:
-    if appointment is None:
-        return
+) -> RefundReason | None:
+    """Confirm the appointment; or say why it cannot be honoured, so the money goes back."""
+    if appointment is None:  # pragma: no cover - appointments are never deleted
+        return None
     if await uow.appointments.transition(
         appointment.id, AppointmentStatus.PENDING_PAYMENT, AppointmentStatus.CONFIRMED, now
     ):
         await uow.slots.book(appointment.slot_id)
         appointment.status = AppointmentStatus.CONFIRMED
-        return
-    if appointment.status is not AppointmentStatus.CONFIRMED:
-        # Paid after the hold expired or was cancelled: staff must sort it out (refund).
-        logger.warning(
-            "payment %s succeeded for appointment %s in status %s",
-            payment.id,
-            appointment.id,
-            appointment.status.value,
-        )
+        return None
+    current = await uow.appointments.get(appointment.id)
+    status = appointment.status if current is None else current.status
+    appointment.status = status
+    if status is AppointmentStatus.EXPIRED:
+        return RefundReason.HOLD_EXPIRED
+    if status is AppointmentStatus.CANCELLED:
+        return RefundReason.APPOINTMENT_CANCELLED
+    if status is AppointmentStatus.CONFIRMED and await uow.payments.has_paid_other(
+        appointment.id, payment.id
+    ):
+        return RefundReason.ALREADY_PAID
+    return None
 
 
 async def _release(uow: UnitOfWork, appointment: Appointment | None, now: datetime) -> None:
@@ -204,3 +228,53 @@ async def _release(uow: UnitOfWork, appointment: Appointment | None, now: dateti
     ):
         await uow.slots.release(appointment.slot_id)
         appointment.status = AppointmentStatus.CANCELLED
+
+
+async def apply_refund_state(
+    uow: UnitOfWork,
+    payment: Payment,
+    refund: ProviderRefund,
+    now: datetime,
+    hook: PaymentEventHook,
+) -> bool:
+    """Record the provider's view of a refund of ``payment`` inside ``uow``.
+
+    Only a full refund of this payment counts; ``refunded`` is told to the hook (the lead
+    timeline's ``payment_refunded``, the client's email). Returns whether anything was
+    written; ``False`` also when a concurrent writer won.
+    """
+    expected = payment.status
+    if not payment.record_refund(refund, now):
+        return False
+    return await _save_refund(uow, payment, expected, now, hook)
+
+
+async def record_refunded_elsewhere(
+    uow: UnitOfWork, payment: Payment, now: datetime, hook: PaymentEventHook
+) -> bool:
+    """The provider says the whole amount was refunded, by a refund we hold no id of."""
+    expected = payment.status
+    if not payment.mark_refunded(now):
+        return False
+    return await _save_refund(uow, payment, expected, now, hook)
+
+
+async def _save_refund(
+    uow: UnitOfWork,
+    payment: Payment,
+    expected: PaymentStatus,
+    now: datetime,
+    hook: PaymentEventHook,
+) -> bool:
+    if not await uow.payments.save(payment, expected):
+        return False
+    if payment.status is PaymentStatus.REFUNDED and expected is not PaymentStatus.REFUNDED:
+        appointment = await uow.appointments.get(payment.appointment_id)
+        await hook.on_payment_event(uow, PaymentEventType.REFUNDED, payment, appointment, now)
+    elif payment.status is PaymentStatus.REFUND_FAILED:
+        logger.error(
+            "payment %s: the provider cancelled its refund %s; staff must return the money",
+            payment.id,
+            payment.provider_refund_id,
+        )
+    return True

@@ -1,4 +1,5 @@
-"""Reconcile payments whose outcome we do not know: stuck in ``creating`` or ``pending``."""
+"""Reconcile payments whose outcome we do not know: stuck in ``creating`` or ``pending``, or
+with a refund in flight."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from domain.use_cases.payment_status import (
     ProviderRequestBuilder,
     apply_provider_state,
 )
+from domain.use_cases.refund_payments import RefundPaymentsUseCase
 
 logger = logging.getLogger("domain.payments")
 
@@ -28,6 +30,9 @@ class ReconcilePaymentsUseCase:
     - ``pending`` / ``waiting_for_capture`` untouched for ``pending_grace``: the provider's
       current state is applied (a notification may have been lost).
     - Each payment is claimed by one worker at a time (a lease), so several workers may run.
+    - ``refund_pending``: the refund is asked for again, or its state fetched
+      (``RefundPaymentsUseCase``): a refund whose process died, or that the provider had not
+      finished, completes here.
     - A provider that is unavailable leaves the payment for the next pass. Returns how many
       payments changed.
     """
@@ -40,6 +45,7 @@ class ReconcilePaymentsUseCase:
         gateway: PaymentGateway,
         encryptor: Encryptor,
         settings: PaymentSettings,
+        refunds: RefundPaymentsUseCase,
         hook: PaymentEventHook | None = None,
         creating_grace: timedelta = timedelta(minutes=1),
         pending_grace: timedelta = timedelta(minutes=10),
@@ -52,6 +58,7 @@ class ReconcilePaymentsUseCase:
         self._settings = settings
         self._requests = ProviderRequestBuilder(settings=settings, encryptor=encryptor)
         self._hook = hook or NoPaymentEventHook()
+        self._refunds = refunds
         self._creating_grace = creating_grace
         self._pending_grace = pending_grace
         self._lease = lease
@@ -64,7 +71,7 @@ class ReconcilePaymentsUseCase:
         for status in (PaymentStatus.PENDING, PaymentStatus.WAITING_FOR_CAPTURE):
             for payment in await self._claim(status, self._pending_grace):
                 changed += await self._reconcile_pending(payment)
-        return changed
+        return changed + await self._refunds.execute()
 
     async def _claim(self, status: PaymentStatus, grace: timedelta) -> list[Payment]:
         now = self._clock.now()
@@ -115,10 +122,12 @@ class ReconcilePaymentsUseCase:
             current = await uow.payments.get(payment.id)
             if current is None:  # pragma: no cover - payments are never deleted
                 return 0
-            if await apply_provider_state(uow, current, remote, now, self._hook):
-                await uow.commit()
-                return 1
-        return 0
+            if not await apply_provider_state(uow, current, remote, now, self._hook):
+                return 0
+            await uow.commit()
+        if current.status is PaymentStatus.REFUND_PENDING:
+            await self._refunds.refund(current)
+        return 1
 
     async def _fail(self, payment: Payment, reason: str) -> int:
         now = self._clock.now()

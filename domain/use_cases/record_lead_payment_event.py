@@ -8,7 +8,7 @@ from datetime import datetime
 from domain.crm import LeadStatus, LeadTimelineEvent, LeadTimelineEventType
 from domain.models import Appointment
 from domain.payment_ports import PaymentEventUnitOfWork
-from domain.payments import Payment, PaymentEventType
+from domain.payments import Payment, PaymentEventType, PaymentStatus
 
 logger = logging.getLogger("domain.crm")
 
@@ -28,7 +28,8 @@ class RecordLeadPaymentEventUseCase:
     - ``payment_succeeded``, ``payment_canceled`` and ``payment_refunded`` go on the timeline
       with references to the payment and the appointment, once per payment and type
       (a redelivered notification adds nothing). Waiting for capture is not a CRM event.
-    - A successful payment converts a lead that is still new or in progress.
+    - A successful payment converts a lead that is still new or in progress; not one that
+      is being refunded because its appointment could not be honoured.
     """
 
     async def on_payment_event(
@@ -61,6 +62,7 @@ class RecordLeadPaymentEventUseCase:
             )
             if (
                 timeline_type is LeadTimelineEventType.PAYMENT_SUCCEEDED
+                and payment.status is PaymentStatus.SUCCEEDED  # not one going back
                 and not lead.status.is_terminal
             ):
                 await uow.leads.set_status(

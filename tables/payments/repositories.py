@@ -21,6 +21,7 @@ from domain.payments import (
     Payment,
     PaymentKind,
     PaymentStatus,
+    RefundReason,
 )
 from tables.database import as_utc, as_utc_or_none
 from tables.payments.tables import IdempotencyKeyTable, PaymentTable
@@ -77,6 +78,9 @@ def payment_from_row(row: dict[str, Any]) -> Payment:
         provider_payment_id=row["provider_payment_id"],
         confirmation=confirmation,
         cancellation_reason=row["cancellation_reason"],
+        refund_reason=RefundReason(row["refund_reason"]) if row["refund_reason"] else None,
+        provider_refund_id=row["provider_refund_id"],
+        refunded_at=as_utc_or_none(row["refunded_at"]),
     )
 
 
@@ -93,6 +97,11 @@ def _mutable_columns(payment: Payment) -> dict[Any, Any]:
             None if confirmation is None else confirmation.confirmation_token
         ),
         PaymentTable.cancellation_reason: payment.cancellation_reason,
+        PaymentTable.refund_reason: None
+        if payment.refund_reason is None
+        else payment.refund_reason.value,
+        PaymentTable.provider_refund_id: payment.provider_refund_id,
+        PaymentTable.refunded_at: payment.refunded_at,
         PaymentTable.updated_at: payment.updated_at,
     }
 
@@ -140,6 +149,15 @@ class PiccoloPaymentRepository:
             .first()
         )
         return None if row is None else payment_from_row(row)
+
+    async def has_paid_other(self, appointment_id: UUID, payment_id: UUID) -> bool:
+        return bool(
+            await PaymentTable.exists().where(
+                (PaymentTable.appointment_id == appointment_id)
+                & (PaymentTable.id != payment_id)
+                & (PaymentTable.status == PaymentStatus.SUCCEEDED.value)
+            )
+        )
 
     async def save(self, payment: Payment, expected: PaymentStatus) -> bool:
         changed = (

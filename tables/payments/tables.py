@@ -20,7 +20,7 @@ from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
 from tables.core.tables import AppointmentTable
-from tables.labels import PaymentKindChoice, PaymentStatusChoice, titled
+from tables.labels import PaymentKindChoice, PaymentStatusChoice, RefundReasonChoice, titled
 
 MONEY = (12, 2)
 
@@ -55,6 +55,15 @@ class PaymentTable(Table, tablename="payments"):
         "Токен подтверждения", Varchar(length=256, null=True, default=None, secret=True)
     )
     cancellation_reason = titled("Причина отмены", Varchar(length=64, null=True, default=None))
+    refund_reason = titled(
+        "Причина возврата",
+        Varchar(length=32, null=True, default=None, choices=RefundReasonChoice),
+    )
+    # Our one refund of this payment (its Idempotence-Key is derived from our id).
+    provider_refund_id = titled(
+        "Номер возврата в ЮKassa", Varchar(length=64, null=True, default=None)
+    )
+    refunded_at = titled("Возвращён", Timestamptz(null=True, default=None))
     claimed_until = titled("В обработке до", Timestamptz(null=True, default=None))
     created_at = titled("Создан", Timestamptz(default=TimestamptzNow()))
     updated_at = titled("Изменён", Timestamptz(default=TimestamptzNow(), index=True))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -16,11 +17,14 @@ from domain.payments import (
     Confirmation,
     ConfirmationType,
     CreateProviderPayment,
+    CreateProviderRefund,
     IdempotencyRecord,
     Payment,
     PaymentEventType,
     PaymentStatus,
     ProviderPayment,
+    ProviderRefund,
+    ProviderRefundStatus,
 )
 
 
@@ -52,6 +56,14 @@ class InMemoryPayments:
     async def get(self, payment_id: UUID) -> Payment | None:
         found = self._rows.get(payment_id)
         return None if found is None else _copy(found)
+
+    async def has_paid_other(self, appointment_id: UUID, payment_id: UUID) -> bool:
+        return any(
+            p.appointment_id == appointment_id
+            and p.id != payment_id
+            and p.status is PaymentStatus.SUCCEEDED
+            for p in self._rows.values()
+        )
 
     async def get_by_provider_id(self, provider_payment_id: str) -> Payment | None:
         for payment in self._rows.values():
@@ -166,6 +178,12 @@ class FakePaymentGateway:
         self.fail_next: list[Exception] = []
         self.crash_after_create = False
         self._confirmation_url = confirmation_url
+        self.refunds: dict[str, ProviderRefund] = {}
+        self.refund_by_key: dict[str, tuple[CreateProviderRefund, str]] = {}
+        self.refund_calls: list[CreateProviderRefund] = []
+        self.fail_next_refund: list[Exception] = []  # refund calls only
+        # The status a new refund gets (YooKassa answers pending or succeeded).
+        self.refund_status = ProviderRefundStatus.SUCCEEDED
 
     @property
     def created_count(self) -> int:
@@ -206,6 +224,55 @@ class FakePaymentGateway:
         if self.fail_next:
             raise self.fail_next.pop(0)
         return self.payments.get(provider_payment_id)
+
+    async def create_refund(self, request: CreateProviderRefund) -> ProviderRefund:
+        """Like YooKassa: the same key and body give the same refund; another body under the
+        key, an unknown or unpaid payment, or more than is left to refund is rejected."""
+        self.refund_calls.append(request)
+        if self.fail_next_refund:
+            raise self.fail_next_refund.pop(0)
+        known = self.refund_by_key.get(request.idempotence_key)
+        if known is not None:
+            if known[0] != request:
+                raise ProviderRejected()
+            refund = self.refunds[known[1]]
+        else:
+            payment = self.payments.get(request.provider_payment_id)
+            if payment is None or payment.status is not PaymentStatus.SUCCEEDED:
+                raise ProviderRejected()
+            if request.amount.amount > payment.amount.amount - self._refunded(payment):
+                raise ProviderRejected()
+            refund = ProviderRefund(
+                provider_refund_id=f"refund-{uuid4()}",
+                provider_payment_id=request.provider_payment_id,
+                status=self.refund_status,
+                amount=request.amount,
+            )
+            self.refunds[refund.provider_refund_id] = refund
+            self.refund_by_key[request.idempotence_key] = (request, refund.provider_refund_id)
+        if self.crash_after_create:
+            self.crash_after_create = False
+            raise ProviderUnavailable()
+        return refund
+
+    async def get_refund(self, provider_refund_id: str) -> ProviderRefund | None:
+        if self.fail_next_refund:
+            raise self.fail_next_refund.pop(0)
+        return self.refunds.get(provider_refund_id)
+
+    def _refunded(self, payment: ProviderPayment) -> Decimal:
+        return sum(
+            (
+                r.amount.amount
+                for r in self.refunds.values()
+                if r.provider_payment_id == payment.provider_payment_id
+                and r.status is not ProviderRefundStatus.CANCELED
+            ),
+            Decimal(0),
+        )
+
+    def settle_refund(self, provider_refund_id: str, status: ProviderRefundStatus) -> None:
+        self.refunds[provider_refund_id] = replace(self.refunds[provider_refund_id], status=status)
 
     def settle(
         self, provider_payment_id: str, status: PaymentStatus, reason: str | None = None

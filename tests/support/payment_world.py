@@ -27,6 +27,7 @@ from domain.use_cases.handle_payment_notification import HandlePaymentNotificati
 from domain.use_cases.hold_slot import HoldSlotCommand
 from domain.use_cases.payment_status import PaymentSettings
 from domain.use_cases.reconcile_payments import ReconcilePaymentsUseCase
+from domain.use_cases.refund_payments import RefundPaymentsUseCase
 from tables.core.tables import SlotTable
 from tables.demo import seed_demo
 from tests.support.live_server import live_server
@@ -66,6 +67,7 @@ class PaymentsWorld:
     get: GetPaymentUseCase
     notify: HandlePaymentNotificationUseCase
     reconcile: ReconcilePaymentsUseCase
+    refunds: RefundPaymentsUseCase
 
     def close(self) -> None:
         self.gateway.close()
@@ -152,11 +154,19 @@ def payments_world(
         ),
         get=GetPaymentUseCase(uow=container.uow),
         notify=HandlePaymentNotificationUseCase(
-            **(common | {"gateway": on_request}), test_shop=test_shop, hook=hook
+            **(common | {"gateway": on_request}),
+            test_shop=test_shop,
+            refunds=RefundPaymentsUseCase(**(common | {"gateway": on_request}), hook=hook),
+            hook=hook,
         ),
         reconcile=ReconcilePaymentsUseCase(
-            **common, encryptor=container.encryptor, settings=settings, hook=hook
+            **common,
+            encryptor=container.encryptor,
+            settings=settings,
+            refunds=RefundPaymentsUseCase(**common, hook=hook),
+            hook=hook,
         ),
+        refunds=RefundPaymentsUseCase(**common, hook=hook),
     )
 
 

@@ -49,6 +49,7 @@ from domain.use_cases.handle_payment_notification import (
 from domain.use_cases.payment_status import PaymentSettings
 from domain.use_cases.purge_idempotency_keys import PurgeIdempotencyKeysUseCase
 from domain.use_cases.reconcile_payments import ReconcilePaymentsUseCase
+from domain.use_cases.refund_payments import RefundPaymentsUseCase
 from tests.support.builders import a_service, a_slot
 from tests.support.fakes import FakeEncryptor, FixedClock, InMemoryUnitOfWorkFactory
 from tests.support.payment_fakes import (
@@ -94,9 +95,16 @@ class World:
         self.create = CreatePaymentIntentUseCase(
             **common, encryptor=self.encryptor, settings=settings, hook=self.hook
         )
-        self.notify = HandlePaymentNotificationUseCase(**common, test_shop=False, hook=self.hook)
+        self.refunds = RefundPaymentsUseCase(**common, hook=self.hook)
+        self.notify = HandlePaymentNotificationUseCase(
+            **common, test_shop=False, refunds=self.refunds, hook=self.hook
+        )
         self.reconcile = ReconcilePaymentsUseCase(
-            **common, encryptor=self.encryptor, settings=settings, hook=self.hook
+            **common,
+            encryptor=self.encryptor,
+            settings=settings,
+            refunds=self.refunds,
+            hook=self.hook,
         )
 
     def command(self, **kw: object) -> CreatePaymentIntentCommand:
@@ -541,6 +549,7 @@ async def test_a_notification_for_a_payment_of_the_other_mode_is_ignored_with_id
         clock=world.clock,
         gateway=world.gateway,
         test_shop=test_shop,
+        refunds=world.refunds,
         hook=world.hook,
     )
     await world.create.execute(world.command())
@@ -620,17 +629,6 @@ async def test_unknown_payments_and_events_are_ignored_without_asking_the_provid
         is NotificationOutcome.IGNORED_EVENT
     )
     assert world.gateway.get_calls == []
-
-
-async def test_a_refund_is_recorded_through_the_hook_only() -> None:
-    world, provider_id = await paid_world(PaymentStatus.SUCCEEDED)
-    await world.notify.execute(PaymentNotification("payment.succeeded", provider_id))
-    outcome = await world.notify.execute(
-        PaymentNotification("refund.succeeded", "refund-1", payment_id=provider_id)
-    )
-    assert outcome is NotificationOutcome.RECORDED
-    assert world.hook.events[-1][0] is PaymentEventType.REFUNDED
-    assert world.payments()[0].status is PaymentStatus.SUCCEEDED
 
 
 async def test_a_provider_amount_other_than_ours_is_never_applied() -> None:
