@@ -171,8 +171,9 @@ class YooKassaWebhookController(Controller):
         description=(
             "Accepted only from YooKassa's published address ranges "
             "(`YOOKASSA_WEBHOOK_ALLOWED_IPS`; `X-Forwarded-For` is believed only from "
-            "`TRUSTED_PROXIES`): `403` otherwise. The body is a hint: the payment is re-fetched "
-            "from the YooKassa API and only that answer is trusted. `200` for anything handled "
+            "`TRUSTED_PROXIES`): `403` otherwise. The body is a hint: the payment (for "
+            "`refund.succeeded`, the refund) is re-fetched from the YooKassa API and only that "
+            "answer is trusted. `200` for anything handled "
             "or safely ignored (duplicates, out-of-order events, unknown payments); `400` for a "
             "malformed body."
         ),
