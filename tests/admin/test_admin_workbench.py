@@ -22,7 +22,7 @@ from piccolo_api.crud.endpoints import PiccoloCRUD
 from admin.app import table_configs
 from domain.crm import LeadSource, LeadStatus, TimeWindow, WaitlistStatus
 from domain.models import AppointmentStatus, ContactMethod
-from domain.payments import PaymentKind, PaymentStatus
+from domain.payments import PaymentKind, PaymentStatus, RefundReason
 from domain.staff import StatusOutcome
 from tables.core.tables import AppointmentTable, ConsentRecordTable, SlotTable
 from tables.crm.tables import LeadTable, WaitlistRequestTable
@@ -241,6 +241,43 @@ async def test_payments_and_appointments_read_as_service_and_time(
     (appointment,) = appointments.json()["rows"]
     assert appointment["service_readable"] == "Индивидуальная консультация"
     assert appointment["slot_readable"].startswith("2031-03-14")
+
+
+async def test_the_payments_view_shows_a_refund_its_reason_and_time_in_russian(
+    world: AdminWorld, admin_client: httpx.AsyncClient
+) -> None:
+    request_id = await world.add_request(PHONE)
+    payment_id = await add_payment(world, request_id)
+    refunded_at = datetime(2031, 3, 14, 9, 30, tzinfo=UTC)
+    await PaymentTable.update(
+        {
+            PaymentTable.status: PaymentStatus.REFUNDED.value,
+            PaymentTable.refund_reason: RefundReason.HOLD_EXPIRED.value,
+            PaymentTable.provider_refund_id: "2f3e-refund",
+            PaymentTable.refunded_at: refunded_at,
+        }
+    ).where(PaymentTable.id == payment_id)
+
+    schema = (await admin_client.get("/admin/api/tables/payments/schema/")).json()
+    visible = schema["extra"]["visible_column_names"]
+    assert {"status", "refund_reason", "refunded_at"} <= set(visible)
+    assert {"status", "refund_reason"} <= set(schema["extra"]["visible_filter_names"])
+    assert choice_values(schema, "status")["refunded"] == "Возвращён клиенту"
+    assert choice_values(schema, "status")["refund_failed"] == "Возврат не прошёл: нужен сотрудник"
+    assert choice_values(schema, "refund_reason") == {
+        "hold_expired": "Бронь истекла до оплаты",
+        "appointment_cancelled": "Запись отменена до оплаты",
+        "already_paid": "Запись уже оплачена другим платежом",
+        "by_staff": "Возврат сделан в ЮKassa вручную",
+    }
+    assert schema["properties"]["refund_reason"]["title"] == "Причина возврата"
+    listing = await admin_client.get(
+        "/admin/api/tables/payments/?__readable=true&status=refunded&refund_reason=hold_expired"
+    )
+    (row,) = listing.json()["rows"]
+    assert row["refund_reason"] == "hold_expired"
+    assert row["provider_refund_id"] == "2f3e-refund"
+    assert row["refunded_at"].startswith("2031-03-14")
 
 
 @pytest.mark.parametrize("table", sorted(SECRET_COLUMNS))

@@ -202,6 +202,7 @@ async def test_a_process_killed_between_the_call_and_the_write_leaves_one_paymen
             sys.executable,
             "-m",
             "tests.support.crash_between_call_and_write",
+            "payment",
             sandbox_and_url[1],
             str(appointment_id),
             "retry-me",
