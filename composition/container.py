@@ -266,6 +266,7 @@ def build_payments(
             gateway=gateway,
             encryptor=encryptor,
             settings=payment_settings,
+            test_shop=settings.yookassa_test_shop,
             refunds=RefundPaymentsUseCase(uow=uow, clock=clock, gateway=gateway, hook=hook),
             hook=hook,
         ),

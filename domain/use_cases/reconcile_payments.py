@@ -33,6 +33,8 @@ class ReconcilePaymentsUseCase:
     - ``refund_pending``: the refund is asked for again, or its state fetched
       (``RefundPaymentsUseCase``): a refund whose process died, or that the provider had not
       finished, completes here.
+    - A provider's view whose ``test`` flag differs from the shop's mode is not applied, as
+      for notifications (logged with ids only).
     - A provider that is unavailable leaves the payment for the next pass. Returns how many
       payments changed.
     """
@@ -45,6 +47,7 @@ class ReconcilePaymentsUseCase:
         gateway: PaymentGateway,
         encryptor: Encryptor,
         settings: PaymentSettings,
+        test_shop: bool,
         refunds: RefundPaymentsUseCase,
         hook: PaymentEventHook | None = None,
         creating_grace: timedelta = timedelta(minutes=1),
@@ -59,6 +62,7 @@ class ReconcilePaymentsUseCase:
         self._requests = ProviderRequestBuilder(settings=settings, encryptor=encryptor)
         self._hook = hook or NoPaymentEventHook()
         self._refunds = refunds
+        self._test_shop = test_shop
         self._creating_grace = creating_grace
         self._pending_grace = pending_grace
         self._lease = lease
@@ -117,6 +121,15 @@ class ReconcilePaymentsUseCase:
         return await self._apply(payment, remote)
 
     async def _apply(self, payment: Payment, remote: ProviderPayment) -> int:
+        if remote.test is not self._test_shop:
+            logger.warning(
+                "payment %s (provider id %s): test=%s in a %s shop; not applied",
+                payment.id,
+                remote.provider_payment_id,
+                remote.test,
+                "test" if self._test_shop else "live",
+            )
+            return 0
         now = self._clock.now()
         async with self._uow() as uow:
             current = await uow.payments.get(payment.id)

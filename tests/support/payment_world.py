@@ -163,6 +163,7 @@ def payments_world(
             **common,
             encryptor=container.encryptor,
             settings=settings,
+            test_shop=test_shop,
             refunds=RefundPaymentsUseCase(**common, hook=hook),
             hook=hook,
         ),

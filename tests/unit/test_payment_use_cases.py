@@ -103,6 +103,7 @@ class World:
             **common,
             encryptor=self.encryptor,
             settings=settings,
+            test_shop=False,
             refunds=self.refunds,
             hook=self.hook,
         )
@@ -689,6 +690,20 @@ async def test_the_worker_asks_the_provider_about_long_pending_payments() -> Non
     assert world.payments()[0].status is PaymentStatus.SUCCEEDED
     assert world.appointment_status() is AppointmentStatus.CONFIRMED
     assert world.gateway.get_calls == [provider_id]
+
+
+async def test_the_worker_does_not_apply_a_payment_of_the_other_mode(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    world, provider_id = await paid_world(PaymentStatus.SUCCEEDED)
+    remote = world.gateway.payments[provider_id]
+    world.gateway.payments[provider_id] = replace(remote, test=True)  # a live shop's worker
+    world.clock.advance(timedelta(minutes=11))
+    with caplog.at_level(logging.WARNING):
+        assert await world.reconcile.execute() == 0
+    assert world.payments()[0].status is PaymentStatus.PENDING
+    assert world.appointment_status() is AppointmentStatus.PENDING_PAYMENT
+    assert str(world.payments()[0].id) in caplog.text and "1500" not in caplog.text
 
 
 async def test_a_claimed_payment_is_not_reconciled_twice_while_its_lease_runs() -> None:
