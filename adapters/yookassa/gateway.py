@@ -1,6 +1,8 @@
 """``YooKassaPaymentGateway``: the official SDK behind the ``PaymentGateway`` port.
 
-The SDK's traps, and what we do about each:
+Payments (``Payment.create``/``find_one``) and refunds (``Refund.create``/``find_one``) go
+through the same retry loop, time budget and error classification. The SDK's traps, and what
+we do about each:
 
 - It is synchronous: every call runs in our own bounded thread pool, never on the event
   loop; backoff sleeps happen on the loop, so a waiting retry holds no thread.
@@ -9,8 +11,10 @@ The SDK's traps, and what we do about each:
   each read rather than the whole answer, we stop waiting for the thread when the budget
   ends (the thread finishes on its own timeouts; a retry with the same key finds whatever
   that late attempt created).
-- It invents a random idempotence key when none is given: we always pass the payment's own
-  key (at most 64 chars), and a retry re-sends that key with the same body.
+- It invents a random idempotence key when none is given: we always pass the request's own
+  key (the payment's, or for its refund the key derived from it; at most 64 chars), and a
+  retry re-sends that key with the same body, so a lost answer never makes a second payment
+  or a second refund.
 - It retries HTTP 202 only over https, with 30-minute sleeps: our session mounts no SDK
   retry; we retry 5xx, 202, 429, timeouts and connection errors ourselves, with exponential
   backoff and full jitter inside a time budget. Other 4xx are not retried.
@@ -21,6 +25,11 @@ The SDK's traps, and what we do about each:
 - Its configuration is global: it is configured once per process; each of our clients also
   carries its own endpoint and credentials, so two gateways never see each other's.
 - It adds ``metadata.cms_name``: we keep metadata to our two ids.
+- Its refund request refuses, before sending anything, a payment id that is not 36 chars or
+  a description of 256 chars or more, with a ``ValueError`` that would read as an unreadable
+  answer and be retried: we build and check the refund request once, before the first
+  attempt (a refusal there is ``ProviderRejected``, no call made), and keep the description
+  to YooKassa's 250 chars.
 """
 
 from __future__ import annotations
@@ -29,6 +38,7 @@ import asyncio
 import copy
 import logging
 import random
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -38,7 +48,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
 import requests
-from yookassa import Configuration, Payment
+from yookassa import Configuration, Payment, Refund
 from yookassa.client import ApiClient
 from yookassa.domain.exceptions import (
     ApiError,
@@ -51,15 +61,19 @@ from yookassa.domain.exceptions import (
     TooManyRequestsError,
     UnauthorizedError,
 )
+from yookassa.domain.request.refund_request import RefundRequest
 
-from domain.errors import ProviderRejected, ProviderUnavailable
+from domain.errors import InvalidMoney, ProviderRejected, ProviderUnavailable
 from domain.models import CURRENCY_RUB, Money
 from domain.payments import (
     Confirmation,
     ConfirmationType,
     CreateProviderPayment,
+    CreateProviderRefund,
     PaymentStatus,
     ProviderPayment,
+    ProviderRefund,
+    ProviderRefundStatus,
 )
 
 logger = logging.getLogger("adapters.yookassa")
@@ -72,6 +86,11 @@ _STATUS = {
     "succeeded": PaymentStatus.SUCCEEDED,
     "canceled": PaymentStatus.CANCELED,
 }
+_REFUND_STATUS = {status.value: status for status in ProviderRefundStatus}
+# YooKassa's limit on a refund's description (the SDK's own check is looser).
+MAX_REFUND_DESCRIPTION = 250
+# Provider ids we look up: YooKassa's are UUID-like; anything else never reaches a URL path.
+_PROVIDER_ID = re.compile(r"[0-9A-Za-z_-]{1,64}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +195,13 @@ class _OurPayment(Payment):  # type: ignore[misc]
         return params_object  # metadata carries our two ids and nothing else
 
 
+class _OurRefund(Refund):  # type: ignore[misc]
+    """The SDK's refunds on our client (the SDK adds no ``cms_name`` to refunds)."""
+
+    def __init__(self) -> None:
+        self.client = _OurApiClient()
+
+
 def _chain(exc: BaseException) -> list[BaseException]:
     """``exc`` and every exception it was raised from or while handling (both links)."""
     seen: list[BaseException] = []
@@ -253,9 +279,9 @@ def _money(raw: Any) -> Money:
     try:
         value = Decimal(str(raw["value"] if isinstance(raw, dict) else raw.value))
         currency = str(raw["currency"] if isinstance(raw, dict) else raw.currency)
-    except (KeyError, AttributeError, InvalidOperation, TypeError) as exc:
-        raise ValueError("the provider's payment has no readable amount") from exc
-    return Money(value, currency or CURRENCY_RUB)
+        return Money(value, currency or CURRENCY_RUB)
+    except (KeyError, AttributeError, InvalidOperation, TypeError, InvalidMoney) as exc:
+        raise ValueError("the provider sent no readable amount") from exc
 
 
 def to_provider_payment(response: Any) -> ProviderPayment:
@@ -281,6 +307,7 @@ def to_provider_payment(response: Any) -> ProviderPayment:
     details = getattr(response, "cancellation_details", None)
     reason = getattr(details, "reason", None) if details is not None else None
     metadata = getattr(response, "metadata", None) or {}
+    raw_refunded = getattr(response, "refunded_amount", None)
     return ProviderPayment(
         provider_payment_id=str(response.id),
         status=status,
@@ -291,6 +318,7 @@ def to_provider_payment(response: Any) -> ProviderPayment:
             k: str(v) for k, v in dict(metadata).items() if k in ("appointment_id", "payment_id")
         },
         test=getattr(response, "test", None) is True,
+        refunded_amount=_money(raw_refunded) if raw_refunded is not None else None,
     )
 
 
@@ -300,6 +328,42 @@ def _readable(response: Any) -> ProviderPayment:
     except ValueError:
         logger.warning("yookassa answered with a payment we cannot read")
         raise ProviderUnavailable() from None
+
+
+def to_provider_refund(response: Any) -> ProviderRefund:
+    """The SDK's ``RefundResponse`` reduced to domain fields."""
+    status = _REFUND_STATUS.get(str(response.status))
+    if status is None:
+        raise ValueError("the provider sent an unknown refund status")
+    refund_id, payment_id = response.id, response.payment_id
+    if not refund_id or not payment_id:
+        raise ValueError("the provider sent a refund without its ids")
+    return ProviderRefund(
+        provider_refund_id=str(refund_id),
+        provider_payment_id=str(payment_id),
+        status=status,
+        amount=_money(response.amount),
+    )
+
+
+def _readable_refund(response: Any) -> ProviderRefund:
+    try:
+        return to_provider_refund(response)
+    except ValueError:
+        logger.warning("yookassa answered with a refund we cannot read")
+        raise ProviderUnavailable() from None
+
+
+def refund_request_body(request: CreateProviderRefund) -> dict[str, Any]:
+    """The JSON body of our refund request: the same for every retry of one refund."""
+    body: dict[str, Any] = {
+        "payment_id": request.provider_payment_id,
+        "amount": {"value": request.amount.value, "currency": request.amount.currency},
+    }
+    description = request.description.strip()[:MAX_REFUND_DESCRIPTION]
+    if description:
+        body["description"] = description
+    return body
 
 
 def create_request_body(request: CreateProviderPayment) -> dict[str, Any]:
@@ -406,6 +470,39 @@ class YooKassaPaymentGateway:
         except _NotFound:
             return None
         return _readable(response)
+
+    async def create_refund(self, request: CreateProviderRefund) -> ProviderRefund:
+        body = refund_request_body(request)
+        try:
+            # The SDK's own checks, once and before any call: failing them inside an attempt
+            # would read as an unreadable answer and be retried.
+            RefundRequest(body).validate()
+        except (ValueError, TypeError):
+            logger.warning("yookassa refund request refused before sending: invalid request")
+            raise ProviderRejected() from None
+        key = request.idempotence_key
+
+        def call() -> Any:
+            return _OurRefund.create(body, key)
+
+        try:
+            response = await self._with_retries("refund", call)
+        except _NotFound as exc:
+            raise ProviderRejected() from exc
+        return _readable_refund(response)
+
+    async def get_refund(self, provider_refund_id: str) -> ProviderRefund | None:
+        if not _PROVIDER_ID.fullmatch(provider_refund_id or ""):
+            return None
+
+        def call() -> Any:
+            return _OurRefund.find_one(provider_refund_id)
+
+        try:
+            response = await self._with_retries("get refund", call)
+        except _NotFound:
+            return None
+        return _readable_refund(response)
 
     async def _with_retries(self, operation: str, call: Callable[[], T]) -> T:
         t = self._timeouts

@@ -7,10 +7,16 @@ the same payment, the same key with another body is a 400, keys over 64 chars ar
 YooKassa does. Bodies look like the real ones, card details in ``payment_method`` included
 (we must never store them).
 
+Refunds: ``POST /v3/refunds`` with the same ``Idempotence-Key`` rules, for a ``succeeded``
+payment and at most what is left of it (each refund moves the payment's ``refunded_amount``
+and ``refundable``; a cancelled one gives its amount back), and ``GET /v3/refunds/{id}``. A
+refund succeeds at once unless a test holds the next ones ``pending`` (``hold_next_refunds``)
+to settle them later (``settle_refund``); ``notify_refund`` POSTs ``refund.succeeded``.
+
 In development ``main.py`` mounts it at ``/sandbox`` of our own app; it never runs in
 production (the settings refuse a sandbox URL there). Tests serve it on its own and inject
-faults: 500, 500 after creating, an HTML 502, 202, 429, a reset connection (also after
-creating) and slow answers.
+faults into any API call, refunds included: 500, 500 after creating, an HTML 502, 202, 429,
+a reset connection (also after creating) and slow answers.
 """
 
 from __future__ import annotations
@@ -65,6 +71,21 @@ class SandboxPayment:
     webhook_sent: list[str] = field(default_factory=list)
 
 
+@dataclass
+class SandboxRefund:
+    body: dict[str, Any]
+    idempotence_key: str
+    request: dict[str, Any]  # the body it was created with, as received
+
+
+class _Refused(Exception):
+    """A request YooKassa answers with 400 ``invalid_request``."""
+
+    def __init__(self, description: str, parameter: str) -> None:
+        super().__init__(description)
+        self.body = _error("invalid_request", description, parameter)
+
+
 class _ConnectionReset(Exception):
     """Raised mid-response: the server drops the connection like a reset."""
 
@@ -76,6 +97,11 @@ def _now() -> str:
 def _clone(body: dict[str, Any]) -> dict[str, Any]:
     copied: dict[str, Any] = json.loads(json.dumps(body))
     return copied
+
+
+def _provider_id(marker: str) -> str:
+    """An id shaped like YooKassa's (36 chars, a fixed marker in the middle)."""
+    return f"{uuid.uuid4().hex[:8]}-000f-{marker}-{uuid.uuid4().hex[:12]}"
 
 
 def _error(code: str, description: str, parameter: str | None = None) -> dict[str, Any]:
@@ -110,6 +136,10 @@ class YooKassaSandbox:
         self.notifications: list[tuple[str, int]] = []
         # What each create carried as its 54-FZ receipt (tests check what the SDK sent).
         self.receipts: dict[str, dict[str, Any]] = {}
+        self._refunds: dict[str, SandboxRefund] = {}
+        self._refund_keys: dict[str, tuple[str, str]] = {}  # key -> (canonical body, refund id)
+        self.refund_requests = 0
+        self._held_refunds = 0  # how many of the next refunds are created ``pending``
 
     # Test controls ---------------------------------------------------------------------
 
@@ -191,6 +221,72 @@ class YooKassaSandbox:
             body.pop("confirmation", None)
             return _clone(body)
 
+    # Refund test controls ----------------------------------------------------------------
+
+    @property
+    def refund_count(self) -> int:
+        with self._lock:
+            return len(self._refunds)
+
+    def refund(self, refund_id: str) -> dict[str, Any]:
+        with self._lock:
+            return _clone(self._refunds[refund_id].body)
+
+    def refunds_for(self, payment_id: str) -> list[dict[str, Any]]:
+        """The payment's refunds, oldest first."""
+        with self._lock:
+            return [
+                _clone(r.body) for r in self._refunds.values() if r.body["payment_id"] == payment_id
+            ]
+
+    def refund_request(self, refund_id: str) -> tuple[str, dict[str, Any]]:
+        """The ``Idempotence-Key`` and the JSON body the refund was created with."""
+        with self._lock:
+            stored = self._refunds[refund_id]
+            return stored.idempotence_key, _clone(stored.request)
+
+    def hold_next_refunds(self, times: int = 1) -> None:
+        """The next ``times`` refunds are created ``pending`` until ``settle_refund``
+        (``0`` lifts the hold); later ones succeed at once again."""
+        if times < 0:
+            raise ValueError("times is not negative")
+        with self._lock:
+            self._held_refunds = times
+
+    def settle_refund(self, refund_id: str, outcome: str) -> dict[str, Any]:
+        """Pay out (``succeeded``) or cancel (``canceled``) a pending refund; returns its body.
+
+        A settled refund stays as it is. A cancelled one gives its amount back to the
+        payment's refundable rest.
+        """
+        if outcome not in ("succeeded", "canceled"):
+            raise ValueError("outcome is 'succeeded' or 'canceled'")
+        with self._lock:
+            body = self._refunds[refund_id].body
+            if body["status"] != "pending":
+                return _clone(body)
+            body["status"] = outcome
+            if outcome == "canceled":
+                body["cancellation_details"] = {
+                    "party": "refund_network",
+                    "reason": "general_decline",
+                }
+                self._recount_refunds(body["payment_id"])
+            return _clone(body)
+
+    def refund_notification_body(self, refund_id: str) -> bytes:
+        """``refund.succeeded`` as YooKassa sends it (it sends no other refund event)."""
+        body = self.refund(refund_id)
+        if body["status"] != "succeeded":
+            raise ValueError("only succeeded refunds are notified")
+        return json.dumps(
+            {"type": "notification", "event": "refund.succeeded", "object": body}
+        ).encode()
+
+    def notify_refund(self, refund_id: str) -> int:
+        """POST ``refund.succeeded`` to the webhook; returns the HTTP status (0: none)."""
+        return self._post_notification(refund_id, self.refund_notification_body(refund_id))
+
     def notification_body(self, payment_id: str) -> bytes:
         body = self.payment(payment_id)
         event = {
@@ -204,9 +300,11 @@ class YooKassaSandbox:
 
     def notify(self, payment_id: str) -> int:
         """POST the notification to the webhook, as YooKassa does; returns the HTTP status."""
+        return self._post_notification(payment_id, self.notification_body(payment_id))
+
+    def _post_notification(self, object_id: str, data: bytes) -> int:
         if not self.webhook_url:
             return 0
-        data = self.notification_body(payment_id)
         req = urllib.request.Request(  # noqa: S310 - our own configured webhook URL
             self.webhook_url, data=data, headers={"Content-Type": "application/json"}
         )
@@ -219,7 +317,7 @@ class YooKassaSandbox:
             logger.warning("sandbox notification failed: %s", type(exc).__name__)
             status = 0
         with self._lock:
-            self.notifications.append((payment_id, status))
+            self.notifications.append((object_id, status))
         return status
 
     # ASGI ------------------------------------------------------------------------------
@@ -296,6 +394,10 @@ class YooKassaSandbox:
             status, answer = self._create(scope, headers, body)
         elif method == "GET" and tail.startswith("payments/") and tail.count("/") == 1:
             status, answer = self._get(tail.split("/", 1)[1])
+        elif method == "POST" and tail == "refunds":
+            status, answer = self._create_refund(headers, body)
+        elif method == "GET" and tail.startswith("refunds/") and tail.count("/") == 1:
+            status, answer = self._get_refund(tail.split("/", 1)[1])
         else:
             status, answer = 404, _error("not_found", "Unknown endpoint")
         if fault is not None:
@@ -306,19 +408,9 @@ class YooKassaSandbox:
     def _create(
         self, scope: Scope, headers: dict[str, str], body: bytes
     ) -> tuple[int, dict[str, Any]]:
-        key = headers.get("idempotence-key")
-        if not key:
-            return 400, _error("invalid_request", "Idempotence key is empty", "Idempotence-Key")
-        if len(key) > 64:
-            return 400, _error(
-                "invalid_request",
-                "Idempotence key is too long. Send the value in accordance with the documentation",
-                "Idempotence-Key",
-            )
-        try:
-            request = json.loads(body)
-        except ValueError:
-            return 400, _error("invalid_request", "Request body is not valid JSON")
+        key, request, problem = _keyed_request(headers, body)
+        if problem is not None:
+            return 400, problem
         canonical = json.dumps(request, sort_keys=True)
         with self._lock:
             self.create_requests += 1
@@ -332,7 +424,7 @@ class YooKassaSandbox:
         problem = _validate(request)
         if problem is not None:
             return 400, problem
-        payment_id = f"{uuid.uuid4().hex[:8]}-000f-5000-8000-{uuid.uuid4().hex[:12]}"
+        payment_id = _provider_id("5000-8000")
         base = self._base_url(scope, headers, "/v3/")
         confirmation_in = request["confirmation"]
         if confirmation_in["type"] == "redirect":
@@ -375,6 +467,109 @@ class YooKassaSandbox:
             stored = self._payments.get(payment_id)
             if stored is None:
                 return 404, _error("not_found", "Payment not found", "payment_id")
+            return 200, _clone(stored.body)
+
+    def _create_refund(self, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, Any]]:
+        key, request, problem = _keyed_request(headers, body)
+        if problem is not None:
+            return 400, problem
+        canonical = json.dumps(request, sort_keys=True)
+        # One lock for check, validation and creation: two refunds racing for the same rest
+        # of a payment cannot both pass the amount check.
+        with self._lock:
+            self.refund_requests += 1
+            known = self._refund_keys.get(key)
+            if known is not None:
+                if known[0] != canonical:
+                    return 400, _error(
+                        "invalid_request", "Idempotence key duplicated", "Idempotence-Key"
+                    )
+                return 200, _clone(self._refunds[known[1]].body)
+            try:
+                payment, amount = self._refundable(request)
+            except _Refused as refused:
+                return 400, refused.body
+            refund_id = _provider_id("5061-a000")
+            refund: dict[str, Any] = {
+                "id": refund_id,
+                "payment_id": payment["id"],
+                "status": "succeeded",
+                "created_at": _now(),
+                "amount": {"value": f"{amount:.2f}", "currency": payment["amount"]["currency"]},
+            }
+            if request.get("description"):
+                refund["description"] = request["description"]
+            if self._held_refunds > 0:
+                self._held_refunds -= 1
+                refund["status"] = "pending"
+            self._refunds[refund_id] = SandboxRefund(
+                body=refund, idempotence_key=key, request=_clone(request)
+            )
+            self._refund_keys[key] = (canonical, refund_id)
+            self._recount_refunds(payment["id"])
+            return 200, _clone(refund)
+
+    def _refundable(self, request: dict[str, Any]) -> tuple[dict[str, Any], Decimal]:
+        """YooKassa's checks of a refund request (under the lock): the payment's body and
+        the amount to refund, or ``_Refused`` with the 400 body."""
+        payment_id = request.get("payment_id")
+        stored = self._payments.get(payment_id) if isinstance(payment_id, str) else None
+        if stored is None:
+            raise _Refused("Payment not found", "payment_id")
+        payment = stored.body
+        if payment["status"] != "succeeded":
+            raise _Refused(
+                f"Payment in status {payment['status']} cannot be refunded", "payment_id"
+            )
+        amount = request.get("amount")
+        try:
+            value = Decimal(str(amount["value"]))  # type: ignore[index]
+            currency = amount.get("currency")  # type: ignore[union-attr]
+        except (TypeError, KeyError, AttributeError, InvalidOperation):
+            raise _Refused("Amount is missing", "amount") from None
+        if (
+            not value.is_finite()
+            or value <= 0
+            or value != value.quantize(Decimal("0.01"))
+            or currency != payment["amount"]["currency"]
+        ):
+            raise _Refused("Invalid amount", "amount")
+        if value > Decimal(payment["amount"]["value"]) - self._refunded(payment["id"]):
+            raise _Refused("Refund amount exceeds the amount available for refund", "amount.value")
+        description = request.get("description")
+        if description is not None and not (
+            isinstance(description, str) and len(description) <= 250
+        ):
+            raise _Refused("Invalid description", "description")
+        if request.get("sources"):  # the SDK always sends an empty list; no split payments here
+            raise _Refused("Sources are not supported", "sources")
+        return payment, value
+
+    def _refunded(self, payment_id: str) -> Decimal:
+        """What the payment's refunds take from it (pending ones too; cancelled ones not)."""
+        return sum(
+            (
+                Decimal(r.body["amount"]["value"])
+                for r in self._refunds.values()
+                if r.body["payment_id"] == payment_id and r.body["status"] != "canceled"
+            ),
+            Decimal("0.00"),
+        )
+
+    def _recount_refunds(self, payment_id: str) -> None:
+        payment = self._payments[payment_id].body
+        refunded = self._refunded(payment_id)
+        payment["refunded_amount"] = {
+            "value": f"{refunded:.2f}",
+            "currency": payment["amount"]["currency"],
+        }
+        payment["refundable"] = refunded < Decimal(payment["amount"]["value"])
+
+    def _get_refund(self, refund_id: str) -> tuple[int, dict[str, Any]]:
+        with self._lock:
+            stored = self._refunds.get(refund_id)
+            if stored is None:
+                return 404, _error("not_found", "Refund not found", "refund_id")
             return 200, _clone(stored.body)
 
     async def _checkout(
@@ -435,6 +630,32 @@ class YooKassaSandbox:
             "<h1>Песочница ЮKassa</h1><p>Тестовая оплата: деньги не списываются.</p>"
             f"<p>{description}</p><p>Сумма: <b>{amount}</b></p>{buttons}</body></html>"
         )
+
+
+def _keyed_request(
+    headers: dict[str, str], body: bytes
+) -> tuple[str, dict[str, Any], dict[str, Any] | None]:
+    """The ``Idempotence-Key`` and the JSON object of a POST, or the 400 body refusing them."""
+    key = headers.get("idempotence-key") or ""
+    if not key:
+        return key, {}, _error("invalid_request", "Idempotence key is empty", "Idempotence-Key")
+    if len(key) > 64:
+        return (
+            key,
+            {},
+            _error(
+                "invalid_request",
+                "Idempotence key is too long. Send the value in accordance with the documentation",
+                "Idempotence-Key",
+            ),
+        )
+    try:
+        request = json.loads(body)
+    except ValueError:
+        return key, {}, _error("invalid_request", "Request body is not valid JSON")
+    if not isinstance(request, dict):
+        return key, {}, _error("invalid_request", "Request body is not an object")
+    return key, request, None
 
 
 def _validate(request: Any) -> dict[str, Any] | None:
