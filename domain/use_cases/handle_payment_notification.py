@@ -100,19 +100,19 @@ class HandlePaymentNotificationUseCase:
                 if payment is None:  # pragma: no cover - payments are never deleted
                     return NotificationOutcome.UNKNOWN_PAYMENT
                 before = payment.status
-                if await apply_provider_state(uow, payment, remote, now, self._hook):
-                    await uow.commit()
-                    if payment.status is before:
-                        return NotificationOutcome.UNCHANGED
-                    logger.info(
-                        "payment %s: %s -> %s", payment.id, before.value, payment.status.value
-                    )
-                    if payment.status is PaymentStatus.REFUND_PENDING:
-                        await self._refunds.refund(payment)
-                    return NotificationOutcome.APPLIED
-                reread = await uow.payments.get(known.id)
-                if reread is not None and reread.status is before:
-                    return NotificationOutcome.UNCHANGED  # nothing to move; else a race: retry
+                if not await apply_provider_state(uow, payment, remote, now, self._hook):
+                    reread = await uow.payments.get(known.id)
+                    if reread is not None and reread.status is before:
+                        return NotificationOutcome.UNCHANGED  # nothing to move
+                    continue  # a concurrent writer won: look again
+                await uow.commit()
+            if payment.status is before:
+                return NotificationOutcome.UNCHANGED
+            logger.info("payment %s: %s -> %s", payment.id, before.value, payment.status.value)
+            if payment.status is PaymentStatus.REFUND_PENDING:
+                # After the commit, outside any transaction: the provider call.
+                await self._refunds.refund(payment)
+            return NotificationOutcome.APPLIED
         return NotificationOutcome.UNCHANGED
 
     async def _refund(self, notification: PaymentNotification) -> NotificationOutcome:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import hmac
 from collections.abc import Sequence
@@ -220,6 +221,11 @@ class _Tracking:
         self._store.tracking.append(event)
 
 
+_OPEN_UNIT_OF_WORK: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "open_in_memory_unit_of_work", default=False
+)
+
+
 class InMemoryUnitOfWork:
     """Works on a copy of the store and publishes it only on commit, like a transaction."""
 
@@ -230,6 +236,9 @@ class InMemoryUnitOfWork:
     async def __aenter__(self) -> Self:
         import copy
 
+        if _OPEN_UNIT_OF_WORK.get():  # as tables/uow.py: a transaction never nests
+            raise RuntimeError("a unit of work never nests inside another transaction")
+        self._token = _OPEN_UNIT_OF_WORK.set(True)
         self._working = copy.deepcopy(self._committed_store)
         self.services = _Services(self._working)
         self.slots = _Slots(self._working)
@@ -253,6 +262,7 @@ class InMemoryUnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         self._working = InMemoryStore()
+        _OPEN_UNIT_OF_WORK.reset(self._token)
 
     async def commit(self) -> None:
         self._committed_store.__dict__.update(self._working.__dict__)
