@@ -30,6 +30,7 @@ from adapters.fernet_encryptor import (
     parse_blind_index_key,
     parse_fernet_keys,
 )
+from domain.practice_time import DEFAULT_PRACTICE_TIMEZONE, PracticeTimezone
 
 T = TypeVar("T")
 
@@ -112,7 +113,13 @@ class Settings:
     log_level: str
     # How long the visitor's ``POST /api/public/payments`` waits for YooKassa, retries included.
     yookassa_request_budget_seconds: float = DEFAULT_REQUEST_BUDGET_SECONDS
+    # The IANA zone clients read appointment times in (emails, the payment return page).
+    practice_timezone: str = DEFAULT_PRACTICE_TIMEZONE
     var_dir: Path = field(default=Path("var"))
+
+    @property
+    def practice_time(self) -> PracticeTimezone:
+        return PracticeTimezone.named(self.practice_timezone)
 
     @property
     def is_production(self) -> bool:
@@ -272,6 +279,20 @@ def _parse_seconds(name: str, raw: str | None, default: float, maximum: float) -
     if value > maximum:
         raise ConfigurationError(f"{name} must be at most {maximum:g} seconds")
     return value
+
+
+def _parse_timezone(name: str, raw: str | None) -> str:
+    """An IANA zone name known to this machine (or the ``tzdata`` package)."""
+    if raw is None or not raw.strip():
+        return DEFAULT_PRACTICE_TIMEZONE
+    key = raw.strip()
+    try:
+        PracticeTimezone.named(key)
+    except (KeyError, ValueError, OSError):  # ZoneInfoNotFoundError is a KeyError
+        raise ConfigurationError(
+            f"{name} must be an IANA time zone name such as {DEFAULT_PRACTICE_TIMEZONE}"
+        ) from None
+    return key
 
 
 def _parse_log_level(raw: str | None) -> str:
@@ -559,6 +580,7 @@ def load_settings(
             DEFAULT_REQUEST_BUDGET_SECONDS,
             MAX_REQUEST_BUDGET_SECONDS,
         ),
+        practice_timezone=_parse_timezone("PRACTICE_TIMEZONE", env.get("PRACTICE_TIMEZONE")),
         var_dir=var,
     )
     if production and settings.uses_yookassa_sandbox:

@@ -35,7 +35,28 @@ def to_mime(message: EmailMessage, sender: str) -> MimeMessage:
     mime["Message-ID"] = make_msgid(idstring=message.message_id.hex, domain=domain)
     mime.set_content(message.text)
     mime.add_alternative(message.html, subtype="html")
+    for attachment in message.attachments:
+        maintype, subtype, params = _content_type(attachment.content_type)
+        # Bytes as they are (base64 on the wire): an .ics keeps its CRLF line endings.
+        mime.add_attachment(
+            attachment.content,
+            maintype=maintype,
+            subtype=subtype,
+            filename=attachment.filename,
+            params=params,
+        )
     return mime
+
+
+def _content_type(value: str) -> tuple[str, str, dict[str, str]]:
+    """``text/calendar; method=PUBLISH; charset=utf-8`` -> ("text", "calendar", {...})."""
+    full, *rest = (part.strip() for part in value.split(";"))
+    maintype, _, subtype = full.partition("/")
+    params = {
+        name.strip().lower(): val.strip().strip('"')
+        for name, _, val in (item.partition("=") for item in rest if item)
+    }
+    return maintype, subtype, params
 
 
 class SmtpMailer:
@@ -107,6 +128,7 @@ class ConsoleMailer:
             "----- email (development console sink) -----\n"
             f"From: {self._sender}\nTo: ***\nSubject: {message.subject}\n\n"
             f"{message.text}\n"
-            "---------------------------------------------\n"
+            + "".join(f"[attachment {a.filename}, {a.content_type}]\n" for a in message.attachments)
+            + "---------------------------------------------\n"
         )
         stream.flush()

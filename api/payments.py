@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -76,6 +77,14 @@ class PaymentStatusResponse(msgspec.Struct, frozen=True):
     kind: str
     amount: MoneyResponse
     appointment_status: str | None
+    service_title: str | None = None
+    starts_at: datetime | None = None  # ISO 8601, UTC
+    ends_at: datetime | None = None
+    # Russian, in PRACTICE_TIMEZONE: «четверг, 10 декабря 2026, 14:00–14:50 (Москва)»
+    local_time: str | None = None
+    # Why a refunded payment was paid back: hold_expired, appointment_cancelled, already_paid,
+    # by_staff.
+    refund_reason: str | None = None
 
 
 class PaymentsController(Controller):
@@ -121,7 +130,15 @@ class PaymentsController(Controller):
     @get(
         "/{payment_id:uuid}",
         summary="A payment's status (the return page polls it)",
-        description="`404` for an unknown payment.",
+        description=(
+            "`404` for an unknown payment. With the payment's `status` (also `refund_pending`, "
+            "`refunded`, `refund_failed` when an appointment that could not be kept is paid "
+            "back) come the appointment's `service_title`, `starts_at` and `ends_at` (ISO 8601, "
+            "UTC) and `local_time`, the same in Russian in `PRACTICE_TIMEZONE` (default "
+            "Europe/Moscow), e.g. `четверг, 10 декабря 2026, 14:00–14:50 (Москва)`; for a "
+            "payment paid back, `refund_reason` (`hold_expired`, `appointment_cancelled`, "
+            "`already_paid`, `by_staff`)."
+        ),
     )
     async def get_payment(self, ports: Ports, payment_id: FromPath[UUID]) -> PaymentStatusResponse:
         result = await payments(ports).get_payment.execute(payment_id)
@@ -133,6 +150,11 @@ class PaymentsController(Controller):
             appointment_status=None
             if result.appointment_status is None
             else result.appointment_status.value,
+            service_title=result.service_title,
+            starts_at=result.starts_at,
+            ends_at=result.ends_at,
+            local_time=result.local_time,
+            refund_reason=None if result.refund_reason is None else result.refund_reason.value,
         )
 
 

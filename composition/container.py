@@ -21,7 +21,7 @@ from admin.staff_access_form import StaffAccessUseCases
 from composition.database import database_engine
 from domain.contacts import ContactNormaliser
 from domain.crm_ports import Mailer
-from domain.payment_ports import PaymentEventHook
+from domain.payment_ports import PaymentEventHook, PaymentEventHooks
 from domain.payments import ConfirmationType
 from domain.ports import Clock, UnitOfWorkFactory
 from domain.staff_ports import StaffDirectory
@@ -42,6 +42,7 @@ from domain.use_cases.hold_slot import HoldSlotUseCase
 from domain.use_cases.list_pickable_requests import ListPickableRequestsUseCase
 from domain.use_cases.list_services import ListServicesUseCase
 from domain.use_cases.list_staff_accounts import ListStaffAccountsUseCase
+from domain.use_cases.notify_client_of_payment import NotifyClientOfPaymentUseCase
 from domain.use_cases.payment_status import PaymentSettings
 from domain.use_cases.purge_idempotency_keys import PurgeIdempotencyKeysUseCase
 from domain.use_cases.purge_staff_sessions import PurgeStaffSessionsUseCase
@@ -201,11 +202,14 @@ def build_mailer(settings: Settings) -> Mailer:
     return ConsoleMailer(settings.email_from)
 
 
-def build_payment_event_hook() -> PaymentEventHook:
+def build_payment_event_hook(settings: Settings) -> PaymentEventHook:
     """THE hook point for reacting to payment events (succeeded, canceled, waiting for
-    capture, refunded) inside the transaction that records them: the CRM's lead timeline
-    plugs in here by returning its own ``PaymentEventHook``."""
-    return RecordLeadPaymentEventUseCase()
+    capture, refunded) inside the transaction that records them: the CRM's lead timeline,
+    then the client's emails (confirmation, refund)."""
+    return PaymentEventHooks(
+        RecordLeadPaymentEventUseCase(),
+        NotifyClientOfPaymentUseCase(timezone=settings.practice_time),
+    )
 
 
 def build_payments(
@@ -233,7 +237,7 @@ def build_payments(
         receipts_enabled=settings.yookassa_receipts,
         vat_code=settings.yookassa_vat_code,
     )
-    hook = build_payment_event_hook()
+    hook = build_payment_event_hook(settings)
     sink = (
         HttpTrackingSink(settings.tracking_sink_url)
         if settings.tracking_sink_url
@@ -250,7 +254,7 @@ def build_payments(
             settings=payment_settings,
             hook=hook,
         ),
-        get_payment=GetPaymentUseCase(uow=uow),
+        get_payment=GetPaymentUseCase(uow=uow, timezone=settings.practice_time),
         handle_notification=HandlePaymentNotificationUseCase(
             test_shop=settings.yookassa_test_shop,
             uow=uow,

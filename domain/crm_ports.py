@@ -88,6 +88,12 @@ class LeadTimelineRepository(Protocol):
 class EmailOutbox(Protocol):
     async def add(self, email: OutgoingEmail) -> None: ...
 
+    async def add_once(self, email: OutgoingEmail) -> bool:
+        """Insert unless an email with this id is already queued (or was sent); returns
+        whether it was added. With an id from ``outbox_id`` this is at most one email per
+        template and payment, also between concurrent transactions (the primary key)."""
+        ...
+
     async def claim_due(
         self, now: datetime, lease_until: datetime, limit: int
     ) -> Sequence[ClaimedEmail]:

@@ -1,8 +1,9 @@
 """Outgoing email: the outbox entry, the message in memory, the templates and the retry policy.
 
-The outbox stores the recipient only encrypted and the template's parameters (never personal
-or health data: the confirmation does not even name the service). The message with the
-plaintext address exists only in memory while it is being sent.
+The outbox stores the recipient only encrypted and the template's parameters, never personal
+or health data: the waitlist confirmation does not even name the service; the payment emails
+name only the service's title, the appointment's date and time and the amount. The message
+with the plaintext address exists only in memory while it is being sent.
 """
 
 from __future__ import annotations
@@ -10,10 +11,13 @@ from __future__ import annotations
 import enum
 import html
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from uuid import UUID, uuid4
+from datetime import UTC, datetime, timedelta
+from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
-from domain.models import require_aware
+from domain.ics import CalendarEvent, to_ics
+from domain.models import Money, require_aware
+from domain.payments import PaymentKind, RefundReason
+from domain.practice_time import rubles_text
 
 MAX_EMAIL_ATTEMPTS = 8
 FIRST_RETRY_DELAY = timedelta(seconds=30)
@@ -28,6 +32,19 @@ class EmailStatus(enum.StrEnum):
 
 class EmailTemplate(enum.StrEnum):
     WAITLIST_CONFIRMATION = "waitlist_confirmation"
+    PAYMENT_CONFIRMATION = "payment_confirmation"
+    PAYMENT_REFUND = "payment_refund"
+
+
+PRACTICE_NAME = "Эмоциональный баланс"
+CALENDAR_CONTENT_TYPE = "text/calendar; method=PUBLISH; charset=utf-8"
+_OUTBOX_IDS = uuid5(NAMESPACE_URL, "https://emotional-balance/email-outbox")
+
+
+def outbox_id(template: EmailTemplate, about: UUID) -> UUID:
+    """The one outbox id of ``template`` about one thing (a payment): the same every time it
+    is asked for, so the outbox's primary key keeps a second copy out, whoever races."""
+    return uuid5(_OUTBOX_IDS, f"{template.value}:{about}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,10 +68,13 @@ class OutgoingEmail:
         template: EmailTemplate,
         now: datetime,
         params: dict[str, str] | None = None,
+        id: UUID | None = None,
     ) -> OutgoingEmail:
+        """A new pending email; give ``id`` (see :func:`outbox_id`) for one that must be
+        queued at most once."""
         require_aware(now)
         return cls(
-            id=uuid4(),
+            id=id or uuid4(),
             recipient_ciphertext=recipient_ciphertext,
             template=template,
             params=dict(params or {}),
@@ -74,6 +94,26 @@ class ClaimedEmail:
 
 
 @dataclass(frozen=True, slots=True)
+class EmailAttachment:
+    filename: str
+    content_type: str  # a full MIME type with its parameters
+    content: bytes
+
+    def __repr__(self) -> str:
+        return f"EmailAttachment({self.filename!r}, {self.content_type!r}, {len(self.content)} B)"
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedEmail:
+    """A template filled in: subject, plain text, HTML and attachments, no recipient."""
+
+    subject: str
+    text: str
+    html: str
+    attachments: tuple[EmailAttachment, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class EmailMessage:
     """A rendered message with its plaintext recipient: in memory only, masked in repr."""
 
@@ -82,6 +122,18 @@ class EmailMessage:
     text: str
     html: str
     message_id: UUID = field(default_factory=uuid4)
+    attachments: tuple[EmailAttachment, ...] = ()
+
+    @classmethod
+    def of(cls, rendered: RenderedEmail, *, to: str, message_id: UUID) -> EmailMessage:
+        return cls(
+            to=to,
+            subject=rendered.subject,
+            text=rendered.text,
+            html=rendered.html,
+            message_id=message_id,
+            attachments=rendered.attachments,
+        )
 
     def __repr__(self) -> str:
         return f"EmailMessage(to='***', subject={self.subject!r}, message_id={self.message_id})"
@@ -96,31 +148,185 @@ def retry_delay(attempts: int) -> timedelta:
     return min(delay, MAX_RETRY_DELAY)
 
 
-def render(template: EmailTemplate, params: dict[str, str]) -> tuple[str, str, str]:
-    """Subject, plain text and HTML of a template, in Russian."""
+def payment_confirmation_params(
+    *,
+    appointment_id: UUID,
+    service_title: str,
+    starts_at: datetime,
+    ends_at: datetime,
+    when: str,
+    amount: Money,
+    kind: PaymentKind,
+    price: Money,
+    issued_at: datetime,
+) -> dict[str, str]:
+    """What the payment confirmation is rendered from: nothing about the person."""
+    return {
+        "appointment_id": str(appointment_id),
+        "service_title": service_title,
+        "starts_at": _utc_iso(starts_at),
+        "ends_at": _utc_iso(ends_at),
+        "when": when,
+        "amount": amount.value,
+        "kind": kind.value,
+        "price": price.value,
+        "issued_at": _utc_iso(issued_at),
+    }
+
+
+def payment_refund_params(
+    *, service_title: str, when: str, amount: Money, reason: RefundReason
+) -> dict[str, str]:
+    """What the refund email is rendered from: nothing about the person."""
+    return {
+        "service_title": service_title,
+        "when": when,
+        "amount": amount.value,
+        "reason": reason.value,
+    }
+
+
+def render(template: EmailTemplate, params: dict[str, str]) -> RenderedEmail:
+    """Subject, plain text, HTML and attachments of a template, in Russian."""
     if template is EmailTemplate.WAITLIST_CONFIRMATION:
         return _waitlist_confirmation(params)
+    if template is EmailTemplate.PAYMENT_CONFIRMATION:
+        return _payment_confirmation(params)
+    if template is EmailTemplate.PAYMENT_REFUND:
+        return _payment_refund(params)
     raise ValueError(f"unknown email template {template!r}")  # pragma: no cover
 
 
-def _waitlist_confirmation(params: dict[str, str]) -> tuple[str, str, str]:
-    # Deliberately generic: no service name, no time window, nothing about a person's reasons.
-    request_ref = params.get("request_ref", "")
-    subject = "Мы получили вашу заявку — «Эмоциональный баланс»"
-    paragraphs = [
-        "Здравствуйте!",
-        "Спасибо, что оставили заявку в листе ожидания «Эмоционального баланса». "
-        "Как только появится подходящее время, администратор свяжется с вами "
-        "выбранным способом.",
-        "Если вы передумали или оставили заявку по ошибке, просто ответьте на это письмо.",
-        f"Номер заявки: {request_ref}" if request_ref else "",
-        "С уважением,\nадминистратор «Эмоционального баланса»",
-    ]
-    text = "\n\n".join(p for p in paragraphs if p) + "\n"
-    body = "".join(f"<p>{html.escape(p).replace(chr(10), '<br>')}</p>" for p in paragraphs if p)
+def _utc_iso(moment: datetime) -> str:
+    return require_aware(moment).astimezone(UTC).isoformat()
+
+
+def _document(subject: str, paragraphs: list[str]) -> tuple[str, str]:
+    """Plain text and HTML of the same paragraphs (a newline inside one is a line break)."""
+    kept = [p for p in paragraphs if p]
+    text = "\n\n".join(kept) + "\n"
+    body = "".join(f"<p>{html.escape(p).replace(chr(10), '<br>')}</p>" for p in kept)
     html_doc = (
         '<!doctype html><html lang="ru"><head><meta charset="utf-8">'
         f"<title>{html.escape(subject)}</title></head>"
         f'<body style="font-family: sans-serif; line-height: 1.5">{body}</body></html>'
     )
-    return subject, text, html_doc
+    return text, html_doc
+
+
+_SIGNATURE = "С уважением,\nадминистратор «Эмоционального баланса»"
+
+
+def _waitlist_confirmation(params: dict[str, str]) -> RenderedEmail:
+    # Deliberately generic: no service name, no time window, nothing about a person's reasons.
+    request_ref = params.get("request_ref", "")
+    subject = f"Мы получили вашу заявку — «{PRACTICE_NAME}»"
+    text, html_doc = _document(
+        subject,
+        [
+            "Здравствуйте!",
+            "Спасибо, что оставили заявку в листе ожидания «Эмоционального баланса». "
+            "Как только появится подходящее время, администратор свяжется с вами "
+            "выбранным способом.",
+            "Если вы передумали или оставили заявку по ошибке, просто ответьте на это письмо.",
+            f"Номер заявки: {request_ref}" if request_ref else "",
+            _SIGNATURE,
+        ],
+    )
+    return RenderedEmail(subject=subject, text=text, html=html_doc)
+
+
+def _payment_confirmation(params: dict[str, str]) -> RenderedEmail:
+    # Only the service's title, the time and the money: never why a person comes.
+    service = params["service_title"]
+    when = params["when"]
+    amount = rubles_text(params["amount"])
+    if params["kind"] == PaymentKind.DEPOSIT.value:
+        paid = (
+            f"{amount} — предоплата (стоимость приёма {rubles_text(params['price'])}; "
+            "как оплатить остаток, подскажет администратор)"
+        )
+    else:
+        paid = f"{amount} — полная стоимость"
+    # The subject shows in lock-screen previews: the time, not the service.
+    subject = f"Запись подтверждена: {when}"
+    text, html_doc = _document(
+        subject,
+        [
+            "Здравствуйте!",
+            "Оплата прошла, ваша запись в «Эмоциональном балансе» подтверждена.",
+            f"Услуга: {service}\nКогда: {when}\nОплачено: {paid}",
+            "Что дальше:\n"
+            "— Психолог будет ждать вас в назначенное время. Чтобы встреча не потерялась, "
+            "добавьте её в календарь: файл во вложении.\n"
+            "— Если планы изменятся, ответьте на это письмо или напишите администратору: "
+            "мы поможем перенести или отменить запись. Пожалуйста, предупредите нас заранее.",
+            "До встречи!\nАдминистратор «Эмоционального баланса»",
+        ],
+    )
+    event = CalendarEvent(
+        appointment_id=UUID(params["appointment_id"]),
+        starts_at=datetime.fromisoformat(params["starts_at"]),
+        ends_at=datetime.fromisoformat(params["ends_at"]),
+        summary=f"{service} — «{PRACTICE_NAME}»",
+        description=(
+            "Запись оплачена и подтверждена. Перенести или отменить: ответьте на письмо "
+            "с подтверждением или напишите администратору."
+        ),
+        stamp=datetime.fromisoformat(params["issued_at"]),
+    )
+    attachment = EmailAttachment(
+        filename="zapis.ics", content_type=CALENDAR_CONTENT_TYPE, content=to_ics(event)
+    )
+    return RenderedEmail(subject=subject, text=text, html=html_doc, attachments=(attachment,))
+
+
+_REFUND_REASONS = {
+    RefundReason.HOLD_EXPIRED: (
+        "К сожалению, мы не смогли сохранить за вами это время: бронь закончилась раньше, "
+        "чем до нас дошла оплата."
+    ),
+    RefundReason.APPOINTMENT_CANCELLED: (
+        "К сожалению, эта запись была отменена раньше, чем до нас дошла оплата."
+    ),
+    RefundReason.ALREADY_PAID: "Эта запись уже была оплачена, поэтому второй платёж мы вернули.",
+    RefundReason.BY_STAFF: "Мы оформили возврат оплаты за вашу запись.",
+}
+_REFUND_NEXT = {
+    RefundReason.HOLD_EXPIRED: (
+        "Администратор свяжется с вами, чтобы подобрать другое удобное время. "
+        "Можно и просто ответить на это письмо."
+    ),
+    RefundReason.APPOINTMENT_CANCELLED: (
+        "Администратор свяжется с вами, чтобы подобрать другое удобное время. "
+        "Можно и просто ответить на это письмо."
+    ),
+    RefundReason.ALREADY_PAID: "Ваша запись остаётся в силе: ждём вас в назначенное время.",
+    RefundReason.BY_STAFF: (
+        "Если у вас есть вопросы, ответьте на это письмо: администратор поможет."
+    ),
+}
+
+
+def refund_reason_text(reason: RefundReason) -> str:
+    return _REFUND_REASONS[reason]
+
+
+def _payment_refund(params: dict[str, str]) -> RenderedEmail:
+    reason = RefundReason(params["reason"])
+    amount = rubles_text(params["amount"])
+    subject = f"Возврат оплаты {amount} — «{PRACTICE_NAME}»"
+    text, html_doc = _document(
+        subject,
+        [
+            "Здравствуйте!",
+            _REFUND_REASONS[reason],
+            f"Мы вернули вам всю сумму оплаты: {amount}.\n"
+            f"Запись: {params['service_title']}, {params['when']}.",
+            "Деньги придут туда, откуда была оплата: на карту или счёт. Обычно это занимает "
+            "несколько дней, но иногда банку нужно до 30 дней.",
+            _REFUND_NEXT[reason],
+            _SIGNATURE,
+        ],
+    )
+    return RenderedEmail(subject=subject, text=text, html=html_doc)

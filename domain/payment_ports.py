@@ -9,8 +9,8 @@ from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
-from domain.crm_ports import LeadRepository, LeadTimelineRepository
-from domain.models import Appointment, TrackingEvent
+from domain.crm_ports import EmailOutbox, LeadRepository, LeadTimelineRepository
+from domain.models import Appointment, Service, Slot, TrackingEvent
 from domain.payments import (
     CreateProviderPayment,
     CreateProviderRefund,
@@ -137,14 +137,33 @@ class TrackingSink(Protocol):
         ...
 
 
+class ServiceLookup(Protocol):
+    async def get(self, service_id: UUID) -> Service | None:
+        """A service, active or not."""
+        ...
+
+
+class SlotLookup(Protocol):
+    async def get(self, slot_id: UUID) -> Slot | None: ...
+
+
 class PaymentEventUnitOfWork(Protocol):
-    """What a payment event hook may write to: the transaction recording the payment."""
+    """What a payment event hook may read and write: the transaction recording the payment."""
 
     @property
     def leads(self) -> LeadRepository: ...
 
     @property
     def lead_timeline(self) -> LeadTimelineRepository: ...
+
+    @property
+    def email_outbox(self) -> EmailOutbox: ...
+
+    @property
+    def services(self) -> ServiceLookup: ...
+
+    @property
+    def slots(self) -> SlotLookup: ...
 
 
 class PaymentEventHook(Protocol):
@@ -162,6 +181,25 @@ class PaymentEventHook(Protocol):
         appointment: Appointment | None,
         now: datetime,
     ) -> None: ...
+
+
+class PaymentEventHooks:
+    """Several hooks as one: each hears every event, in the order given, in the same
+    transaction (a hook that raises rolls back what the others wrote)."""
+
+    def __init__(self, *hooks: PaymentEventHook) -> None:
+        self._hooks = hooks
+
+    async def on_payment_event(
+        self,
+        uow: PaymentEventUnitOfWork,
+        event: PaymentEventType,
+        payment: Payment,
+        appointment: Appointment | None,
+        now: datetime,
+    ) -> None:
+        for hook in self._hooks:
+            await hook.on_payment_event(uow, event, payment, appointment, now)
 
 
 class NoPaymentEventHook:

@@ -62,12 +62,9 @@ class SendPendingEmailsUseCase:
         email = claim.email
         error: Exception | None = None
         try:
-            subject, text, html = render(email.template, email.params)
-            message = EmailMessage(
+            message = EmailMessage.of(
+                render(email.template, email.params),
                 to=self._encryptor.decrypt(email.recipient_ciphertext),
-                subject=subject,
-                text=text,
-                html=html,
                 message_id=email.id,
             )
             await self._mailer.send(message)

@@ -167,6 +167,9 @@ _UPSERT_LEAD = (
 _INSERT_WAITLIST = WAITLIST_ROW.insert()
 _INSERT_TIMELINE = TIMELINE_ROW.insert()
 _INSERT_EMAIL = EMAIL_ROW.insert()
+# The same statement on SQLite (3.35+) and PostgreSQL: a concurrent insert of the same id waits
+# for the first to commit and then adds nothing.
+_INSERT_EMAIL_ONCE = f"{_INSERT_EMAIL} ON CONFLICT (id) DO NOTHING RETURNING id"
 
 
 def numbered(template: str) -> str:
@@ -334,6 +337,10 @@ class PiccoloLeadTimelineRepository:
 class PiccoloEmailOutbox:
     async def add(self, email: OutgoingEmail) -> None:
         await _fetch(EmailOutboxTable, _INSERT_EMAIL, *EMAIL_ROW.values(email))
+
+    async def add_once(self, email: OutgoingEmail) -> bool:
+        rows = await _fetch(EmailOutboxTable, _INSERT_EMAIL_ONCE, *EMAIL_ROW.values(email))
+        return len(rows) == 1
 
     async def claim_due(
         self, now: datetime, lease_until: datetime, limit: int

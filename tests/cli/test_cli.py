@@ -123,6 +123,7 @@ def test_check_in_production_refuses_bad_configuration_in_one_line(
         ({"DATABASE_URL": "sqlite:///prod.sqlite"}, "DATABASE_URL"),
         ({"PUBLIC_SITE_URL": "http://emotional-balance.ru"}, "PUBLIC_SITE_URL"),
         ({"SMTP_URL": None}, "SMTP_URL"),
+        ({"PRACTICE_TIMEZONE": "Europe/Moskva"}, "PRACTICE_TIMEZONE"),
     ],
 )
 def test_serve_in_production_refuses_to_start_in_one_line(

@@ -20,6 +20,7 @@ from adapters.yookassa.sandbox import YooKassaSandbox
 from composition.container import build_container, build_payments
 from composition.database import close_database, open_database
 from composition.web import build_app
+from domain.practice_time import MOSCOW
 from tables.core.tables import AppointmentTable, ServiceTable, SlotTable
 from tables.payments.tables import IdempotencyKeyTable, PaymentTable
 from tests.support.live_server import free_port, live_server
@@ -212,6 +213,12 @@ async def test_the_payment_status_is_readable_by_id(world: PaymentsWorld) -> Non
         status = await http.get(f"/api/public/payments/{created['payment_id']}")
         unknown = await http.get(f"/api/public/payments/{uuid4()}")
         not_uuid = await http.get("/api/public/payments/123")
+    async with world.container.uow() as unit:
+        appointment = await unit.appointments.get(appointment_id)
+        assert appointment is not None
+        slot = await unit.slots.get(appointment.slot_id)
+        service = await unit.services.get(appointment.service_id)
+    assert slot is not None and service is not None
     assert status.status_code == 200
     assert status.json() == {
         "payment_id": created["payment_id"],
@@ -219,7 +226,13 @@ async def test_the_payment_status_is_readable_by_id(world: PaymentsWorld) -> Non
         "kind": "deposit",
         "amount": created["amount"],
         "appointment_status": "pending_payment",
+        "service_title": service.title,
+        "starts_at": slot.starts_at.isoformat().replace("+00:00", "Z"),
+        "ends_at": slot.ends_at.isoformat().replace("+00:00", "Z"),
+        "local_time": MOSCOW.describe(slot.starts_at, slot.ends_at),
+        "refund_reason": None,
     }
+    assert status.json()["local_time"].endswith("(Москва)")
     assert unknown.status_code == 404 and unknown.json()["code"] == "payment_not_found"
     assert not_uuid.status_code in (400, 404)
 

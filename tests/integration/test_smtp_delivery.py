@@ -7,7 +7,6 @@ import email.policy
 import ipaddress
 import ssl
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -25,6 +24,7 @@ from domain.use_cases.send_pending_emails import SendPendingEmailsUseCase
 from tables.crm.tables import EmailOutboxTable
 from tables.demo import seed_demo
 from tests.support.live_server import free_port
+from tests.support.smtp_inbox import Inbox, smtp_inbox
 
 pytestmark = pytest.mark.anyio
 
@@ -32,34 +32,10 @@ SENDER = "Эмоциональный баланс <noreply@emotional-balance.tes
 ADDRESS = "smtp.person@example.org"
 
 
-@dataclass
-class Inbox:
-    messages: list[tuple[str, list[str], bytes]] = field(default_factory=list)
-    refuse: set[str] = field(default_factory=set)
-
-    async def handle_RCPT(  # noqa: N802 - the name aiosmtpd calls
-        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: Any
-    ) -> str:
-        if address in self.refuse:
-            return "550 5.1.1 mailbox unavailable"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
-        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
-        return "250 Message accepted"
-
-
 @pytest.fixture
 def smtp() -> Iterator[tuple[Inbox, int]]:
-    inbox = Inbox()
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield inbox, port
-    finally:
-        controller.stop()
+    with smtp_inbox() as served:
+        yield served
 
 
 async def test_a_message_arrives_as_russian_text_and_html(smtp: tuple[Inbox, int]) -> None:

@@ -111,7 +111,15 @@ class InMemoryEmailOutbox:
         self._store: CrmState = store
 
     async def add(self, email: OutgoingEmail) -> None:
+        if email.id in self._store.emails:  # the table's primary key
+            raise ValueError(f"duplicate email_outbox id {email.id}")
         self._store.emails[email.id] = email
+
+    async def add_once(self, email: OutgoingEmail) -> bool:
+        if email.id in self._store.emails:
+            return False
+        self._store.emails[email.id] = email
+        return True
 
     def _due(self, email: OutgoingEmail, now: datetime) -> bool:
         claim = self._store.email_claims.get(email.id)

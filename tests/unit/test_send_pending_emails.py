@@ -118,7 +118,9 @@ def test_backoff_doubles_and_is_capped() -> None:
 
 
 def test_the_confirmation_is_russian_plain_text_and_html_without_health_details() -> None:
-    subject, text, html = render(EmailTemplate.WAITLIST_CONFIRMATION, {"request_ref": "abcd1234"})
+    rendered = render(EmailTemplate.WAITLIST_CONFIRMATION, {"request_ref": "abcd1234"})
+    subject, text, html = rendered.subject, rendered.text, rendered.html
+    assert rendered.attachments == ()
     assert "заявк" in subject
     assert "лист" in text and "abcd1234" in text
     assert html.startswith("<!doctype html>") and 'lang="ru"' in html

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import stat
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -174,6 +174,7 @@ REFUSALS = [
     ({"HOLD_MINUTES": "1"}, "HOLD_MINUTES"),
     ({"YOOKASSA_SECRET_KEY": "test_S3cr3tS3cr3tS3cr3tS3cr3t"}, "YOOKASSA_SECRET_KEY"),
     ({"YOOKASSA_ALLOW_TEST_KEYS": "maybe"}, "YOOKASSA_ALLOW_TEST_KEYS"),
+    ({"PRACTICE_TIMEZONE": "Moscow"}, "PRACTICE_TIMEZONE"),
 ]
 
 
@@ -358,3 +359,30 @@ def test_production_takes_a_test_key_only_when_told_to(tmp_path: Path) -> None:
 
 def test_the_development_sandbox_is_a_test_shop(tmp_path: Path) -> None:
     assert load_settings({}, var_dir=tmp_path).yookassa_test_shop
+
+
+# The practice's timezone -------------------------------------------------------------------
+
+
+def test_the_practice_timezone_defaults_to_moscow(tmp_path: Path) -> None:
+    settings = load_settings({}, var_dir=tmp_path)
+    assert settings.practice_timezone == "Europe/Moscow"
+    assert settings.practice_time.key == "Europe/Moscow"
+    assert settings.summary()["practice_timezone"] == "Europe/Moscow"
+
+
+def test_another_iana_zone_is_taken(tmp_path: Path) -> None:
+    settings = load_settings({"PRACTICE_TIMEZONE": " Asia/Yekaterinburg "}, var_dir=tmp_path)
+    assert settings.practice_timezone == "Asia/Yekaterinburg"
+    assert settings.practice_time.label(datetime.now(UTC)) == "Екатеринбург"
+
+
+@pytest.mark.parametrize("raw", ["Moscow", "Mars/Olympus", "Europe", "../../etc/passwd", "MSK+3"])
+def test_a_zone_that_does_not_exist_is_refused_naming_the_variable(
+    tmp_path: Path, raw: str
+) -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        load_settings({"PRACTICE_TIMEZONE": raw}, var_dir=tmp_path)
+    assert str(caught.value) == (
+        "PRACTICE_TIMEZONE must be an IANA time zone name such as Europe/Moscow"
+    )
