@@ -9,7 +9,7 @@ import pytest
 from adapters.settings import load_settings
 from composition.container import build_container
 from domain.models import ConsentEvidence, Money
-from domain.payments import Payment, PaymentEventType, PaymentKind
+from domain.payments import Payment, PaymentEventType, PaymentKind, PaymentStatus
 from domain.use_cases.create_waitlist_request import CreateWaitlistRequestCommand
 from domain.use_cases.hold_slot import HoldSlotCommand
 from domain.use_cases.record_lead_payment_event import RecordLeadPaymentEventUseCase
@@ -73,6 +73,7 @@ async def test_payment_events_are_added_once_to_the_matching_lead_and_convert_it
         PaymentEventType.SUCCEEDED,
         PaymentEventType.SUCCEEDED,
     ):
+        payment.status = PaymentStatus(event.value.removeprefix("payment_"))
         async with container.uow() as uow:
             appointment = await uow.appointments.get(held.appointment_id)
             await hook.on_payment_event(uow, event, payment, appointment, now)

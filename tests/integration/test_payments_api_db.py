@@ -430,7 +430,9 @@ async def test_unknown_payments_and_refunds_are_acknowledged(
             "/api/webhooks/yookassa",
             json={"type": "notification", "event": "deal.closed", "object": {"id": "d"}},
         )
-    assert refunded.status_code == 200 and refunded.json() == {"result": "recorded"}
+    # A refund YooKassa does not confirm (this one was never made) is only acknowledged.
+    assert refunded.status_code == 200 and refunded.json() == {"result": "unknown_payment"}
+    assert await PaymentTable.select(PaymentTable.status).first() == {"status": "pending"}
     assert nobody.status_code == 200 and nobody.json() == {"result": "unknown_payment"}
     assert other_event.status_code == 200 and other_event.json() == {"result": "ignored_event"}
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import json
 import os
 import subprocess
 import sys
@@ -18,11 +19,13 @@ import httpx
 import pytest
 
 from adapters.yookassa.sandbox import YooKassaSandbox
+from domain.emails import EmailTemplate
 from domain.payments import PaymentStatus
 from domain.use_cases.create_payment_intent import CreatePaymentIntentCommand
 from domain.use_cases.expire_holds import ExpireHoldsUseCase
 from domain.use_cases.handle_payment_notification import NotificationOutcome, PaymentNotification
 from tables.core.tables import AppointmentTable, SlotTable
+from tables.crm.tables import EmailOutboxTable
 from tables.payments.tables import PaymentTable
 from tests.support.payment_world import (
     OffsetClock,
@@ -108,6 +111,13 @@ async def test_a_payment_for_an_expired_hold_is_refunded_in_full_and_the_slot_st
         await SlotTable.select(SlotTable.status).where(SlotTable.id == appointment["slot"]).first()
     )
     assert slot == {"status": "free"}
+    # The client is told why and how much, once; never that the appointment is confirmed.
+    emails = await EmailOutboxTable.select(EmailOutboxTable.template, EmailOutboxTable.params)
+    assert [e["template"] for e in emails] == [EmailTemplate.PAYMENT_REFUND.value]
+    params = emails[0]["params"]
+    params = params if isinstance(params, dict) else json.loads(params)
+    assert params["reason"] == "hold_expired"
+    assert Decimal(params["amount"]) == Decimal(row["amount"])
 
 
 async def test_concurrent_redeliveries_and_workers_make_one_refund(
@@ -129,6 +139,7 @@ async def test_concurrent_redeliveries_and_workers_make_one_refund(
     row = await payment_row(provider_id)
     assert row["status"] == "refunded"
     assert row["provider_refund_id"] == sandbox.refunds_for(provider_id)[0]["id"]
+    assert await EmailOutboxTable.count() == 1  # one refund email
 
 
 async def test_a_process_killed_between_the_refund_and_the_write_leaves_one_refund(

@@ -17,7 +17,7 @@ from adapters.yookassa.sandbox import YooKassaSandbox
 from api.app import create_app
 from api.config import ApiConfig
 from api.dependencies import ApiPorts, PaymentPorts
-from composition.container import build_container
+from composition.container import build_container, build_payment_event_hook
 from domain.models import ConsentEvidence
 from domain.payment_ports import PaymentEventHook
 from domain.ports import Clock
@@ -131,8 +131,11 @@ def payments_world(
     """With ``request_budget``, the request path (create, notifications) waits at most that
     many seconds for the provider while the worker keeps ``timeouts.budget``, as
     ``composition/container.py`` wires YOOKASSA_REQUEST_BUDGET_SECONDS."""
-    container = build_container(load_settings())
+    app_settings = load_settings()
+    container = build_container(app_settings)
     clock = clock or container.clock
+    # The hook main wires (lead timeline, client emails) unless a test brings its own.
+    hook = hook if hook is not None else build_payment_event_hook(app_settings)
     gateway = YooKassaPaymentGateway(
         shop_id=SHOP_ID, secret_key=SECRET_KEY, api_url=api_url, timeouts=timeouts
     )
