@@ -48,10 +48,13 @@ class WaitlistSubmissions(Protocol):
     contacted) for that service, it returns it (``created`` false) and writes nothing else.
     Otherwise it writes, atomically with the lead, the request (``draft.request_id``), the
     consent records, the ``waitlist_submitted`` timeline event, the tracking event and the
-    email if there is one. Concurrent submissions of one contact and service make one
-    request. A store may write concurrent submissions together (one transaction or one
-    statement); each is still all or nothing, and one that fails fails only its own
-    ``submit``.
+    email if there is one, unless a confirmation for this contact (blind index) and service
+    was queued after ``draft.confirmation_quiet_since`` (at most one per
+    ``CONFIRMATION_INTERVAL``, however many requests and repeats, and under concurrency).
+    The time of the last confirmation queued per contact and service is kept for that.
+    Concurrent submissions of one contact and service make one request. A store may write
+    concurrent submissions together (one transaction or one statement); each is still all or
+    nothing, and one that fails fails only its own ``submit``.
     """
 
     async def submit(self, draft: WaitlistDraft) -> WaitlistOutcome: ...

@@ -14,7 +14,11 @@ for every submission of the batch (columns passed as arrays, so the text never c
 3. insert the request (``w``) unless the partial unique index ``waitlist_requests_one_active``
    (contact_index, service, over active requests) already holds one for this contact and
    service, and every other row only for the requests ``w`` returns, so a repeat writes
-   nothing but the lead's last activity.
+   nothing but the lead's last activity;
+4. for an email contact, move the contact's row in ``waitlist_confirmations`` (``q``) to now
+   unless a confirmation was queued in the last ``CONFIRMATION_INTERVAL``, and queue the
+   email only if it moved: the upsert locks and re-reads the row, so of concurrent
+   statements one wins, whatever their snapshots.
 
 A single statement is atomic, so each submission of a batch is written whole or not at all.
 The unique index is the dedup, for a request committed long ago and for a concurrent first
@@ -65,6 +69,7 @@ from piccolo.engine.base import Engine
 
 from domain.crm import LeadTimelineEventType, WaitlistDraft, WaitlistStatus
 from domain.crm_ports import WaitlistOutcome, WaitlistSubmissions
+from domain.emails import CONFIRMATION_INTERVAL
 from domain.errors import ServiceNotFound
 from domain.models import ConsentRecord, TrackingEvent
 from tables.core.tables import ConsentRecordTable, TrackingEventTable
@@ -234,6 +239,8 @@ _C_COLUMNS = [(_CONSENT.array(c), _array_type(c)) for c in CONSENT_ROW.columns]
 _V = _unnest(_V_COLUMNS, 1, "v")
 _C = _unnest(_C_COLUMNS, len(_V_COLUMNS) + 1, "c")
 _FIND_ACTIVE = numbered(FIND_ACTIVE_WAITLIST)
+# ``CONFIRMATION_INTERVAL`` as an SQL constant (``WaitlistDraft.confirmation_quiet_since``).
+_QUIET = f"interval '{int(CONFIRMATION_INTERVAL.total_seconds())} seconds'"
 
 STATEMENT = (
     f"WITH v AS (SELECT * FROM {_V}), "
@@ -246,10 +253,17 @@ STATEMENT = (
     "FROM v JOIN s ON s.n = v.n JOIN l ON l.contact_index = v.lead_contact_index "
     "ORDER BY v.request_contact_index "
     f"ON CONFLICT (contact_index, service) WHERE status IN ({ACTIVE_STATUSES_SQL}) DO NOTHING "
-    "RETURNING id, lead, status), "
+    "RETURNING id, lead, status, service), "
     f"c AS ({_CONSENT.insert('c')} FROM {_C} JOIN w ON w.id = c.consent_subject_id), "
     f"t AS ({_EVENT.insert('v')} FROM v JOIN w ON w.id = v.request_id), "
+    "q AS (INSERT INTO waitlist_confirmations (contact_index, service, queued_at) "
+    "SELECT v.request_contact_index, w.service, v.request_created_at "
+    "FROM v JOIN w ON w.id = v.request_id WHERE v.email_id IS NOT NULL "
+    "ON CONFLICT (contact_index, service) DO UPDATE SET queued_at = EXCLUDED.queued_at "
+    "WHERE waitlist_confirmations.queued_at <= "
+    f"EXCLUDED.queued_at - {_QUIET} RETURNING contact_index, service), "
     f"e AS ({_EMAIL.insert('v')} FROM v JOIN w ON w.id = v.request_id "
+    "JOIN q ON q.contact_index = v.request_contact_index AND q.service = w.service "
     "WHERE v.email_id IS NOT NULL), "
     f"k AS ({_TRACKING.insert('v')} FROM v JOIN w ON w.id = v.request_id) "
     "SELECT v.n, s.service_id, w.id AS created_id, w.status AS created_status "

@@ -38,7 +38,7 @@ from domain.crm import (
     WaitlistStatus,
 )
 from domain.crm_ports import WaitlistOutcome, WaitlistSubmissions
-from domain.emails import EmailTemplate, OutgoingEmail
+from domain.emails import CONFIRMATION_INTERVAL, EmailTemplate, OutgoingEmail
 from domain.errors import ServiceNotFound
 from domain.models import (
     ConsentChannel,
@@ -382,8 +382,93 @@ async def test_a_closed_request_does_not_block_a_new_one_on_the_same_lead(world:
     assert [lead.id for lead in kept.leads] == [first.lead.id]
     [new] = [r for r in kept.requests if r.id == second.request_id]
     assert new.lead_id == first.lead.id and new.status is WaitlistStatus.NEW
-    assert draft_rows_written(kept, second, lead_id=first.lead.id)
-    assert len(kept.requests) == 2 and len(kept.consents) == 4 and len(kept.emails) == 2
+    assert draft_rows_written(kept, without_email(second), lead_id=first.lead.id)
+    # within 24 hours of the first confirmation: no second one
+    assert len(kept.requests) == 2 and len(kept.consents) == 4 and kept.emails == [first.email]
+
+
+async def test_a_day_after_the_last_confirmation_a_new_request_gets_one_again(
+    world: World,
+) -> None:
+    first = a_draft()
+    await world.submissions.submit(first)
+    await world.set_status(first.request_id, WaitlistStatus.DECLINED)
+    too_soon = a_draft(at=first.submitted_at + CONFIRMATION_INTERVAL - timedelta(seconds=1))
+    await world.submissions.submit(too_soon)
+    await world.set_status(too_soon.request_id, WaitlistStatus.EXPIRED)
+
+    # counted from the first confirmation queued, not from the last submission
+    a_day_later = a_draft(at=first.submitted_at + CONFIRMATION_INTERVAL)
+    outcome = await world.submissions.submit(a_day_later)
+
+    assert outcome.created
+    kept = await world.kept()
+    assert kept.emails == by_id([first.email, a_day_later.email])
+    assert len(kept.requests) == 3
+
+
+async def test_a_repeat_while_active_queues_no_confirmation_even_a_day_later(
+    world: World,
+) -> None:
+    first = a_draft()
+    await world.submissions.submit(first)
+
+    await world.submissions.submit(a_draft(at=first.submitted_at + 2 * CONFIRMATION_INTERVAL))
+
+    assert (await world.kept()).emails == [first.email]
+
+
+async def test_the_confirmation_rule_is_per_contact_and_service(world: World) -> None:
+    first = a_draft()
+    await world.submissions.submit(first)
+    await world.set_status(first.request_id, WaitlistStatus.DECLINED)
+
+    submitted = [
+        a_draft(slug=OTHER_SLUG, at=later(1)),
+        a_draft("someone.else@example.org", at=later(2)),
+        a_draft(at=later(3)),  # the first contact and service again: none
+    ]
+    for draft in submitted:
+        await world.submissions.submit(draft)
+
+    kept = await world.kept()
+    assert kept.emails == by_id([first.email, submitted[0].email, submitted[1].email])
+
+
+async def test_concurrent_submissions_of_one_email_queue_one_confirmation(world: World) -> None:
+    drafts = [a_draft(at=later(n)) for n in range(8)]
+
+    outcomes = await asyncio.gather(*(world.submissions.submit(d) for d in drafts))
+
+    [winner] = [d for d, o in zip(drafts, outcomes, strict=True) if o.created]
+    assert (await world.kept()).emails == [winner.email]
+
+
+async def test_one_confirmation_even_when_staff_close_requests_among_concurrent_submissions(
+    world: World,
+) -> None:
+    """Requests closed while submissions of the same contact run: several requests may be
+    made, one after the other, but the 24-hour rule still lets one confirmation through."""
+    drafts = [a_draft(at=later(n)) for n in range(12)]
+
+    async def close_every_request() -> None:
+        for _ in range(12):
+            for request in (await world.kept()).requests:
+                if request.status is WaitlistStatus.NEW:
+                    await world.set_status(request.id, WaitlistStatus.DECLINED)
+            await asyncio.sleep(0)
+
+    async def submit_in_turns(turn: int) -> None:
+        for draft in drafts[turn::3]:
+            await world.submissions.submit(draft)
+            await asyncio.sleep(0)
+
+    await asyncio.gather(close_every_request(), *(submit_in_turns(t) for t in range(3)))
+
+    kept = await world.kept()
+    # several requests were made (each closed by staff in turn), one confirmation queued
+    assert len(kept.requests) > 1
+    assert len(kept.emails) == 1 and kept.emails[0] in [d.email for d in drafts]
 
 
 async def test_another_service_gets_its_own_request_on_the_same_lead(world: World) -> None:
@@ -472,6 +557,10 @@ async def test_the_plaintext_contact_is_never_stored(world: World) -> None:
         PHONE,
         TELEGRAM,
     }
+
+
+def without_email(draft: WaitlistDraft) -> WaitlistDraft:
+    return dataclasses.replace(draft, email=None)
 
 
 def draft_rows_written(kept: Kept, draft: WaitlistDraft, *, lead_id: UUID) -> bool:

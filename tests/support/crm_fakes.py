@@ -242,12 +242,17 @@ class InMemoryWaitlistSubmissions:
         store.lead_timeline.append(draft.timeline_event(lead.id))
         store.tracking.append(draft.tracking_event)
         if draft.email is not None:
-            store.emails[draft.email.id] = draft.email
+            key = (index, service.id)
+            last = store.waitlist_confirmations.get(key)
+            if last is None or last <= draft.confirmation_quiet_since:
+                store.waitlist_confirmations[key] = draft.submitted_at
+                store.emails[draft.email.id] = draft.email
         return WaitlistOutcome(request.id, request.status, created=True)
 
 
 class _SubmissionState(CrmState, Protocol):
     services: dict[UUID, Service]
+    waitlist_confirmations: dict[tuple[str, UUID], datetime]
 
 
 class RecordingSubmissions:

@@ -103,6 +103,8 @@ class InMemoryStore:
         self.leads: dict[UUID, Lead] = {}
         self.lead_timeline: list[LeadTimelineEvent] = []
         self.emails: dict[UUID, OutgoingEmail] = {}
+        # (contact blind index, service id) -> when its last waitlist confirmation was queued
+        self.waitlist_confirmations: dict[tuple[str, UUID], datetime] = {}
         self.email_claims: dict[UUID, tuple[UUID, datetime]] = {}
         self.queue: dict[UUID, QueueItem] = {}
         self.queue_contacts: dict[UUID, EncryptedContact] = {}

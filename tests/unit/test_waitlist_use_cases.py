@@ -243,6 +243,27 @@ async def test_a_closed_request_does_not_block_a_new_one() -> None:
     assert second.created and second.waitlist_request_id != first.waitlist_request_id
 
 
+async def test_one_confirmation_email_per_contact_and_service_in_24_hours() -> None:
+    flow = Flow()
+
+    def close_all() -> None:
+        for request in flow.store.waitlist.values():
+            request.status = WaitlistStatus.DECLINED
+
+    await flow.create.execute(command("anna@example.com"))
+    await flow.create.execute(command("ANNA@example.com"))  # a repeat: none
+    close_all()
+    flow.clock.advance(timedelta(hours=23, minutes=59))
+    await flow.create.execute(command("anna@example.com"))  # a new request, too soon: none
+    await flow.create.execute(command("anna@example.com", slug="couples-session"))  # its own
+    assert len(flow.store.emails) == 2
+    close_all()
+    flow.clock.advance(timedelta(minutes=1))
+    await flow.create.execute(command("anna@example.com"))  # 24 hours after the first: one
+    assert len(flow.store.emails) == 3
+    assert len(flow.store.waitlist) == 4
+
+
 async def test_the_command_and_results_never_show_the_contact_in_repr() -> None:
     flow = Flow()
     cmd = command("anna@example.com")
@@ -330,6 +351,24 @@ async def test_a_frontend_event_of_the_plan_is_stored_with_its_source() -> None:
 
 
 @pytest.mark.parametrize(
+    "properties",
+    [
+        {"tg_flow": "concierge"},  # the seed's shape (FEAT-BKG-05): no service, no placement
+        {"tg_flow": "concierge", "placement": "no_slots_page"},
+        {"tg_flow": "concierge", "service_slug": SLUG},
+    ],
+)
+async def test_a_concierge_click_needs_only_its_tg_flow(properties: dict[str, object]) -> None:
+    flow = Flow()
+    use_case = RecordFrontendEventUseCase(uow=flow.uow, clock=flow.clock)
+
+    await use_case.execute(RecordFrontendEventCommand("cta_tg_click", properties))
+
+    [event] = flow.store.tracking
+    assert event.name == "cta_tg_click" and event.properties == properties
+
+
+@pytest.mark.parametrize(
     ("name", "properties"),
     [
         ("waitlist_submitted", {"service_slug": SLUG}),  # server-side only
@@ -339,6 +378,10 @@ async def test_a_frontend_event_of_the_plan_is_stored_with_its_source() -> None:
         ("show_no_slots", {"service_slug": "Not A Slug"}),
         ("show_no_slots", {"service_slug": 5}),
         ("cta_tg_click", {"service_slug": SLUG, "tg_flow": "booking"}),
+        ("cta_tg_click", {"service_slug": SLUG}),  # tg_flow is the one required property
+        ("cta_tg_click", {}),
+        ("cta_tg_click", {"tg_flow": "Concierge"}),
+        ("cta_tg_click", {"tg_flow": "concierge", "placement": "footer"}),
         ("show_no_slots", {"service_slug": "anna@example.com"}),
         ("show_no_slots", {"service_slug": "79991234567"}),
         ("waitlist_form_error", {"service_slug": SLUG, "error_code": "@anna_smith"}),
