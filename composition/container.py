@@ -8,6 +8,7 @@ from datetime import timedelta
 from piccolo.engine.base import Engine
 
 from adapters.clock import SystemClock
+from adapters.email_addresses import EmailValidatorParser
 from adapters.fernet_encryptor import FernetEncryptor
 from adapters.phone_numbers import LibPhoneNumberParser
 from adapters.settings import Settings
@@ -111,7 +112,9 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         settings.contact_encryption_keys.get_secret_value(),
         settings.blind_index_key.get_secret_value(),
     )
-    contacts = ContactNormaliser(phone_parser=LibPhoneNumberParser())
+    contacts = ContactNormaliser(
+        phone_parser=LibPhoneNumberParser(), email_parser=EmailValidatorParser()
+    )
     uow: UnitOfWorkFactory = unit_of_work_factory(engine)
     staff_directory = PiccoloStaffDirectory()
     mailer = build_mailer(settings)

@@ -26,6 +26,7 @@ from domain.use_cases.record_frontend_event import RecordFrontendEventUseCase
 from tests.support.builders import a_service
 from tests.support.crm_fakes import FixedConciergeLinks, InMemoryWaitlistSubmissions
 from tests.support.fakes import (
+    FakeEmailParser,
     FakeEncryptor,
     FakePhoneParser,
     FixedClock,
@@ -49,7 +50,7 @@ def app_with(limiter: RateLimiter | None, uow: InMemoryUnitOfWorkFactory | None 
     uow.store.services[service.id] = service
     clock = FixedClock()
     encryptor = FakeEncryptor()
-    contacts = ContactNormaliser(phone_parser=FakePhoneParser())
+    contacts = ContactNormaliser(phone_parser=FakePhoneParser(), email_parser=FakeEmailParser())
     ports = ApiPorts(
         list_services=ListServicesUseCase(uow=uow),
         get_availability=GetAvailabilityUseCase(uow=uow, clock=clock),

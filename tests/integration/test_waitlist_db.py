@@ -159,7 +159,13 @@ async def test_missing_consents_are_consent_required_too(flow: Any) -> None:
 
 @pytest.mark.parametrize(
     ("method", "value"),
-    [("email", "secret.person@"), ("phone", "+7 12 34"), ("telegram", "@a b")],
+    [
+        ("email", "secret.person@"),
+        ("email", "имя@почта"),
+        ("email", "secret..person@example.org"),
+        ("phone", "+7 12 34"),
+        ("telegram", "@a b"),
+    ],
 )
 async def test_an_invalid_contact_is_422_without_echoing_it(
     flow: Any, method: str, value: str
@@ -235,6 +241,33 @@ async def test_the_same_phone_in_three_formats_is_one_request_and_one_lead(flow:
     assert await LeadTable.count() == 1
     assert await ConsentRecordTable.count() == 2
     assert await EmailOutboxTable.count() == 0  # phone contacts get no email
+
+
+@pytest.mark.parametrize(
+    ("spellings", "canonical"),
+    [
+        (("Имя@ПОЧТА.РФ", "имя@xn--80a1acny.xn--p1ai", " имя@почта.рф "), "имя@почта.рф"),
+        (("user@bücher.de", "USER@XN--BCHER-KVA.DE", "User@Bu\u0308cher.de"), "user@bücher.de"),
+    ],
+)
+async def test_an_internationalised_email_is_accepted_and_stored_in_one_canonical_form(
+    flow: Any, spellings: tuple[str, ...], canonical: str
+) -> None:
+    client, container, slug = flow
+    for spelling in spellings:
+        response = await client.post("/api/public/waitlist", json=waitlist_body(slug, spelling))
+        assert (response.status_code, response.json()) == (202, {"status": "accepted"})
+
+    [request] = await WaitlistRequestTable.select()
+    [lead] = await LeadTable.select()
+    index = container.encryptor.blind_index("email", canonical)
+    assert request["contact_index"] == lead["contact_index"] == index
+    assert container.encryptor.decrypt(request["contact_encrypted"]) == canonical
+    [email] = await EmailOutboxTable.select()
+    assert container.encryptor.decrypt(email["recipient_encrypted"]) == canonical
+    dump = (await dump_database()).lower()
+    needles = {canonical, canonical.split("@")[1]} | {s.strip().lower() for s in spellings}
+    assert [needle for needle in needles if needle in dump] == []
 
 
 async def test_after_a_request_is_closed_the_same_contact_gets_a_new_one(flow: Any) -> None:

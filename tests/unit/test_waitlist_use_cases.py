@@ -37,6 +37,7 @@ from domain.use_cases.record_frontend_event import (
 from tests.support.builders import a_service
 from tests.support.crm_fakes import FixedConciergeLinks, InMemoryWaitlistSubmissions
 from tests.support.fakes import (
+    FakeEmailParser,
     FakeEncryptor,
     FakePhoneParser,
     FixedClock,
@@ -63,7 +64,9 @@ class Flow:
         self.create = CreateWaitlistRequestUseCase(
             clock=self.clock,
             encryptor=self.encryptor,
-            contacts=ContactNormaliser(phone_parser=FakePhoneParser()),
+            contacts=ContactNormaliser(
+                phone_parser=FakePhoneParser(), email_parser=FakeEmailParser()
+            ),
             submissions=self.submissions,
         )
 
@@ -276,7 +279,7 @@ async def test_the_command_and_results_never_show_the_contact_in_repr() -> None:
 
 async def test_the_lead_use_case_deduplicates_by_blind_index() -> None:
     flow = Flow()
-    contacts = ContactNormaliser(phone_parser=FakePhoneParser())
+    contacts = ContactNormaliser(phone_parser=FakePhoneParser(), email_parser=FakeEmailParser())
     leads = CreateOrUpdateLeadUseCase(uow=flow.uow, clock=flow.clock, encryptor=flow.encryptor)
     from domain.crm import LeadSource
     from domain.models import ContactMethod
