@@ -60,6 +60,14 @@ class WaitlistSubmissions(Protocol):
     async def submit(self, draft: WaitlistDraft) -> WaitlistOutcome: ...
 
 
+class WaitlistConfirmationLog(Protocol):
+    """When each contact (blind index) was last queued a waitlist confirmation per service."""
+
+    async def purge_queued_before(self, cutoff: datetime, limit: int) -> int:
+        """Forget up to ``limit`` entries queued at or before ``cutoff``; how many went."""
+        ...
+
+
 class LeadRepository(Protocol):
     async def touch_or_add(self, lead: Lead, now: datetime) -> Lead:
         """The lead with ``lead.contact.blind_index``, created from ``lead`` when missing.
@@ -135,6 +143,7 @@ __all__ = [
     "LeadRepository",
     "LeadTimelineRepository",
     "Mailer",
+    "WaitlistConfirmationLog",
     "WaitlistOutcome",
     "WaitlistRepository",
     "WaitlistSubmissions",

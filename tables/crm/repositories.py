@@ -308,6 +308,20 @@ class PiccoloWaitlistConfirmations:
         )
         return bool(rows)
 
+    async def purge_queued_before(self, cutoff: datetime, limit: int) -> int:
+        t = WaitlistConfirmationTable
+        pk = t._meta.primary_key
+        rows = await t.select(pk).where(t.queued_at <= cutoff).limit(limit)
+        if not rows:
+            return 0
+        # The time again: a submission may have moved a row since it was selected.
+        deleted = (
+            await t.delete()
+            .where(pk.is_in([row[pk._meta.name] for row in rows]) & (t.queued_at <= cutoff))
+            .returning(pk)
+        )
+        return len(deleted)
+
 
 class PiccoloLeadRepository:
     async def touch_or_add(self, lead: Lead, now: datetime) -> Lead:

@@ -6,6 +6,7 @@ import asyncio
 import io
 import json
 from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -17,16 +18,21 @@ from adapters.settings import load_settings
 from adapters.smtp_mailer import ConsoleMailer
 from composition.container import Container, build_container
 from composition.web import build_app
+from composition.worker import worker_jobs
+from domain.use_cases.purge_waitlist_confirmations import PurgeWaitlistConfirmationsUseCase
 from domain.use_cases.send_pending_emails import SendPendingEmailsUseCase
 from tables.core.tables import ConsentRecordTable, TrackingEventTable
+from tables.crm.repositories import PiccoloWaitlistConfirmations
 from tables.crm.tables import (
     EmailOutboxTable,
     LeadTable,
     LeadTimelineEventTable,
+    WaitlistConfirmationTable,
     WaitlistRequestTable,
 )
 from tables.demo import seed_demo
 from tests.support.crm_fakes import RecordingMailer
+from tests.support.fakes import FixedClock
 
 pytestmark = [pytest.mark.anyio, pytest.mark.db]
 
@@ -287,6 +293,28 @@ async def test_after_a_request_is_closed_the_same_contact_gets_a_new_one(flow: A
     assert await ConsentRecordTable.count() == 4
     # a second request within 24 hours of the first confirmation gets none
     assert await EmailOutboxTable.count() == 1
+
+
+async def test_the_worker_forgets_confirmation_times_once_they_say_nothing(flow: Any) -> None:
+    client, container, slug = flow
+    for n in range(2):
+        body = waitlist_body(slug, f"person{n}@example.org")
+        assert (await client.post("/api/public/waitlist", json=body)).status_code == 202
+    [first, second] = await WaitlistConfirmationTable.select()
+    assert first["contact_index"] != second["contact_index"]
+
+    def purge_at(now: datetime) -> Any:
+        return PurgeWaitlistConfirmationsUseCase(
+            confirmations=PiccoloWaitlistConfirmations(), clock=FixedClock(now), batch_size=1
+        ).execute()
+
+    now = container.clock.now()
+    assert await purge_at(now + timedelta(hours=23)) == 0
+    assert await WaitlistConfirmationTable.count() == 2
+    assert await purge_at(now + timedelta(hours=24, minutes=1)) == 1  # in bounded batches
+    assert await purge_at(now + timedelta(hours=24, minutes=1)) == 1
+    assert await WaitlistConfirmationTable.count() == 0
+    assert "purge-waitlist-confirmations" in dict(worker_jobs())
 
 
 async def test_concurrent_submissions_of_one_contact_make_one_request_and_one_lead(
