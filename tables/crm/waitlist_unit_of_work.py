@@ -41,7 +41,7 @@ class UnitOfWorkWaitlistSubmissions:
             )
             if existing is not None:
                 await uow.commit()
-                return WaitlistOutcome(existing.id, existing.status, created=False)
+                return WaitlistOutcome(created=False)
             request = draft.request(service_id=service.id, lead_id=lead.id)
             await uow.waitlist.add(request)
             for consent in draft.consents:
@@ -58,4 +58,4 @@ class UnitOfWorkWaitlistSubmissions:
             ):
                 await uow.email_outbox.add(draft.email)
             await uow.commit()
-        return WaitlistOutcome(request.id, request.status, created=True)
+        return WaitlistOutcome(created=True)
