@@ -50,6 +50,7 @@ from domain.models import (
 )
 from tables.core.tables import ConsentRecordTable, ServiceTable, TrackingEventTable
 from tables.crm.repositories import (
+    PiccoloWaitlistConfirmations,
     email_from_row,
     lead_from_row,
     timeline_from_row,
@@ -59,6 +60,7 @@ from tables.crm.tables import (
     EmailOutboxTable,
     LeadTable,
     LeadTimelineEventTable,
+    WaitlistConfirmationTable,
     WaitlistRequestTable,
 )
 from tables.crm.waitlist_submissions import PostgresWaitlistSubmissions
@@ -470,6 +472,29 @@ async def test_one_confirmation_even_when_staff_close_requests_among_concurrent_
     # several requests were made (each closed by staff in turn), one confirmation queued
     assert len(kept.requests) > 1
     assert len(kept.emails) == 1 and kept.emails[0] in [d.email for d in drafts]
+
+
+@pytest.mark.postgres
+async def test_concurrent_transactions_let_one_confirmation_through(db: Any) -> None:
+    """The upsert under the stores' rule, alone: eight transactions at once for one contact
+    and service, each holding its row lock a while; one may queue, whatever the snapshots."""
+    world = await DatabaseWorld.create(UnitOfWorkWaitlistSubmissions(db))
+    confirmations = PiccoloWaitlistConfirmations()
+    now = CLOCK.now()
+
+    async def claim() -> bool:
+        async with db.transaction():
+            allowed = await confirmations.claim(
+                "f" * 64, world.services[SLUG], now, now - CONFIRMATION_INTERVAL
+            )
+            await asyncio.sleep(0.05)  # the others arrive while this one holds the row
+            return allowed
+
+    results = await asyncio.gather(*(claim() for _ in range(8)))
+
+    assert sorted(results) == [False] * 7 + [True]
+    [row] = await WaitlistConfirmationTable.select()
+    assert as_utc(row["queued_at"]) == now
 
 
 async def test_another_service_gets_its_own_request_on_the_same_lead(world: World) -> None:
