@@ -17,6 +17,7 @@ from urllib.parse import unquote, urlsplit
 
 import aiosmtplib
 
+from adapters.email_addresses import ascii_address
 from domain.emails import EmailMessage
 from domain.errors import MailRejected, MailServerUnavailable
 
@@ -28,7 +29,9 @@ SEND_TIMEOUT_SECONDS = 30.0
 def to_mime(message: EmailMessage, sender: str) -> MimeMessage:
     mime = MimeMessage()
     mime["From"] = sender
-    mime["To"] = message.to
+    # An internationalised domain goes as IDNA (ASCII); a non-ASCII local part makes
+    # aiosmtplib ask for SMTPUTF8.
+    mime["To"] = ascii_address(message.to)
     mime["Subject"] = message.subject
     mime["Date"] = formatdate(localtime=False)
     domain = sender.rsplit("@", 1)[-1].rstrip(">").strip() or "localhost"

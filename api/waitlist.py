@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import msgspec
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Request, get, post
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import Example
 from litestar.params import JSONBody, QueryParameter
-from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
+from litestar.status_codes import HTTP_202_ACCEPTED
 
 from api.client_ip import consent_evidence
 from api.config import ApiConfig
@@ -106,9 +106,11 @@ class CreateWaitlistRequest(msgspec.Struct, forbid_unknown_fields=True):
         return f"CreateWaitlistRequest(service_slug={self.service_slug!r}, contact=***)"
 
 
-class WaitlistResponse(msgspec.Struct):
-    waitlist_request_id: UUID
-    status: str
+class WaitlistAcceptedResponse(msgspec.Struct):
+    """The one answer to every valid submission: a new contact and a repeat alike, so the
+    answer tells no one whether a person is already on the waitlist."""
+
+    status: Literal["accepted"]
 
 
 EventValue = str | int | bool | None
@@ -182,20 +184,25 @@ class NoSlotsController(Controller):
 
     @post(
         "/waitlist",
-        status_code=HTTP_201_CREATED,
+        status_code=HTTP_202_ACCEPTED,
         summary="Join the waitlist of a service",
+        response_description=(
+            "Accepted: a new request, or the contact's active request for this service "
+            "(indistinguishable by design)."
+        ),
         description=(
             "Both consents (`personal_data`, `communications`) must be `true`, else 422 "
             "`consent_required` and nothing is stored. 422 `invalid_contact` when the contact "
-            "does not fit its method. **201** creates a request; a repeat by the same contact "
-            "for the same service while a request is active answers **200** with that request "
-            "(no duplicate). Rate limited per client IP (429 + `Retry-After`)."
+            "does not fit its method (emails may be internationalised: `имя@почта.рф`). "
+            'Every valid submission is answered **202** `{"status": "accepted"}`, the same '
+            "status, body and headers for a new contact and for a repeat of one already on "
+            "the waitlist (no request id, no request status): the answer must not tell "
+            "anyone whether a person is seeking help here. A repeat by the same contact for "
+            "the same service while a request is active makes no second request. An email "
+            "contact gets at most one confirmation email per service in 24 hours. Rate "
+            "limited per client IP (429 + `Retry-After`)."
         ),
         responses={
-            200: ResponseSpec(
-                data_container=WaitlistResponse,
-                description="The same contact already has an active request for this service.",
-            ),
             404: _problem("Unknown or inactive service.", "service_not_found", 404),
             422: _problem(
                 "`consent_required`, `invalid_contact` or `validation_failed`.",
@@ -210,11 +217,12 @@ class NoSlotsController(Controller):
         ports: Ports,
         request: Request[Any, Any, Any],
         data: JSONBody[CreateWaitlistRequest],
-    ) -> Response[WaitlistResponse]:
+    ) -> WaitlistAcceptedResponse:
         # From the app state, not a second dependency: two make Litestar resolve them in an
         # anyio task group, about a tenth of this endpoint's CPU (bench/waitlist_bench.py).
         api_config: ApiConfig = request.app.state.api_config
-        result = await no_slots(ports).create_waitlist_request.execute(
+        # The result (new request or the active one) is deliberately dropped: see above.
+        await no_slots(ports).create_waitlist_request.execute(
             CreateWaitlistRequestCommand(
                 service_slug=data.service_slug,
                 preferred_contact_method=data.preferred_contact_method,
@@ -226,10 +234,7 @@ class NoSlotsController(Controller):
                 evidence=consent_evidence(request, api_config.trusted_proxies),
             )
         )
-        return Response(
-            WaitlistResponse(result.waitlist_request_id, result.status.value),
-            status_code=HTTP_201_CREATED if result.created else HTTP_200_OK,
-        )
+        return WaitlistAcceptedResponse(status="accepted")
 
     @post(
         "/events",

@@ -212,7 +212,7 @@ async def load(
         while time.perf_counter() < stop_at:
             started = time.perf_counter()
             try:
-                ok = await client.post(path, body()) == 201
+                ok = await client.post(path, body()) in (201, 202)
             except (OSError, ValueError, IndexError, asyncio.IncompleteReadError):
                 ok = False
                 await client.close()

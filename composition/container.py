@@ -8,6 +8,7 @@ from datetime import timedelta
 from piccolo.engine.base import Engine
 
 from adapters.clock import SystemClock
+from adapters.email_addresses import EmailValidatorParser
 from adapters.fernet_encryptor import FernetEncryptor
 from adapters.phone_numbers import LibPhoneNumberParser
 from adapters.settings import Settings
@@ -46,6 +47,7 @@ from domain.use_cases.notify_client_of_payment import NotifyClientOfPaymentUseCa
 from domain.use_cases.payment_status import PaymentSettings
 from domain.use_cases.purge_idempotency_keys import PurgeIdempotencyKeysUseCase
 from domain.use_cases.purge_staff_sessions import PurgeStaffSessionsUseCase
+from domain.use_cases.purge_waitlist_confirmations import PurgeWaitlistConfirmationsUseCase
 from domain.use_cases.reconcile_payments import ReconcilePaymentsUseCase
 from domain.use_cases.record_frontend_event import RecordFrontendEventUseCase
 from domain.use_cases.record_lead_payment_event import RecordLeadPaymentEventUseCase
@@ -53,6 +55,7 @@ from domain.use_cases.refund_payments import RefundPaymentsUseCase
 from domain.use_cases.reveal_contact import RevealContactUseCase
 from domain.use_cases.send_pending_emails import SendPendingEmailsUseCase
 from tables.core.tracking_delivery import PiccoloTrackingDeliveryQueue
+from tables.crm.repositories import PiccoloWaitlistConfirmations
 from tables.crm.waitlist_submissions import waitlist_submissions_for
 from tables.staff.repositories import (
     PiccoloLeadExportSource,
@@ -103,6 +106,7 @@ class Container:
     staff_directory: StaffDirectory
     payments: PaymentServices
     purge_staff_sessions: PurgeStaffSessionsUseCase
+    purge_waitlist_confirmations: PurgeWaitlistConfirmationsUseCase
 
 
 def build_container(settings: Settings, *, clock: Clock | None = None) -> Container:
@@ -112,7 +116,9 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         settings.contact_encryption_keys.get_secret_value(),
         settings.blind_index_key.get_secret_value(),
     )
-    contacts = ContactNormaliser(phone_parser=LibPhoneNumberParser())
+    contacts = ContactNormaliser(
+        phone_parser=LibPhoneNumberParser(), email_parser=EmailValidatorParser()
+    )
     uow: UnitOfWorkFactory = unit_of_work_factory(engine)
     staff_directory = PiccoloStaffDirectory()
     mailer = build_mailer(settings)
@@ -157,6 +163,9 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         payments=build_payments(settings, uow, clock, encryptor),
         purge_staff_sessions=PurgeStaffSessionsUseCase(
             sessions=PiccoloStaffSessionStore(), clock=clock
+        ),
+        purge_waitlist_confirmations=PurgeWaitlistConfirmationsUseCase(
+            confirmations=PiccoloWaitlistConfirmations(), clock=clock
         ),
     )
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID, uuid4
 
-from domain.emails import OutgoingEmail
+from domain.emails import CONFIRMATION_INTERVAL, OutgoingEmail
 from domain.errors import InvalidStatusTransition
 from domain.models import ConsentRecord, ContactMethod, TrackingEvent, require_aware
 
@@ -262,7 +262,9 @@ class WaitlistDraft:
     slug), and the lead. ``lead`` is the lead to create when the contact has none yet; a
     contact with a lead keeps it (only its last activity moves to ``submitted_at``), and
     ``lead.id`` is then used nowhere. ``request_id`` is the id of the request if one is
-    created: the consent records, the timeline event and the email refer to it.
+    created: the consent records, the timeline event and the email refer to it. ``email``,
+    the confirmation, is queued only with a new request, and only when the contact had no
+    confirmation for that service queued since ``confirmation_quiet_since``.
     """
 
     service_slug: str
@@ -278,6 +280,12 @@ class WaitlistDraft:
     @property
     def contact(self) -> EncryptedContact:
         return self.lead.contact
+
+    @property
+    def confirmation_quiet_since(self) -> datetime:
+        """A confirmation queued after this instant, for this contact and service, means no
+        second one now (``CONFIRMATION_INTERVAL`` before the submission)."""
+        return self.submitted_at - CONFIRMATION_INTERVAL
 
     def request(self, *, service_id: UUID, lead_id: UUID) -> WaitlistRequest:
         """The new request, once the store knows the service and the lead."""

@@ -13,7 +13,6 @@ from domain.crm import (
     LeadTimelineEvent,
     WaitlistDraft,
     WaitlistRequest,
-    WaitlistStatus,
 )
 from domain.emails import ClaimedEmail, EmailMessage, OutgoingEmail
 
@@ -30,11 +29,11 @@ class WaitlistRepository(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class WaitlistOutcome:
-    """The request a submission ended with: a new one (``created``) or the contact's active
-    request for that service."""
+    """What a submission did: made the draft's request (``created``), or nothing because the
+    contact already has an active request for that service. That request is not looked up
+    to be named: nobody may learn of it from the answer, and the lookup would make a repeat
+    cost a round trip that a first submission does not."""
 
-    waitlist_request_id: UUID
-    status: WaitlistStatus
     created: bool
 
 
@@ -45,16 +44,27 @@ class WaitlistSubmissions(Protocol):
     ``ServiceNotFound`` (writing nothing) when there is none. It creates ``draft.lead`` or,
     when the contact (blind index) already has a lead, moves that lead's last activity to
     ``draft.submitted_at``. When the contact has an active request (new, in progress,
-    contacted) for that service, it returns it (``created`` false) and writes nothing else.
+    contacted) for that service, it answers ``created`` false and writes nothing else.
     Otherwise it writes, atomically with the lead, the request (``draft.request_id``), the
     consent records, the ``waitlist_submitted`` timeline event, the tracking event and the
-    email if there is one. Concurrent submissions of one contact and service make one
-    request. A store may write concurrent submissions together (one transaction or one
-    statement); each is still all or nothing, and one that fails fails only its own
-    ``submit``.
+    email if there is one, unless a confirmation for this contact (blind index) and service
+    was queued after ``draft.confirmation_quiet_since`` (at most one per
+    ``CONFIRMATION_INTERVAL``, however many requests and repeats, and under concurrency).
+    The time of the last confirmation queued per contact and service is kept for that.
+    Concurrent submissions of one contact and service make one request. A store may write
+    concurrent submissions together (one transaction or one statement); each is still all or
+    nothing, and one that fails fails only its own ``submit``.
     """
 
     async def submit(self, draft: WaitlistDraft) -> WaitlistOutcome: ...
+
+
+class WaitlistConfirmationLog(Protocol):
+    """When each contact (blind index) was last queued a waitlist confirmation per service."""
+
+    async def purge_queued_before(self, cutoff: datetime, limit: int) -> int:
+        """Forget up to ``limit`` entries queued at or before ``cutoff``; how many went."""
+        ...
 
 
 class LeadRepository(Protocol):
@@ -138,6 +148,7 @@ __all__ = [
     "LeadRepository",
     "LeadTimelineRepository",
     "Mailer",
+    "WaitlistConfirmationLog",
     "WaitlistOutcome",
     "WaitlistRepository",
     "WaitlistSubmissions",

@@ -20,6 +20,10 @@ from domain.payments import PaymentKind, RefundReason
 from domain.practice_time import rubles_text
 
 MAX_EMAIL_ATTEMPTS = 8
+# At most one waitlist confirmation per contact and service in this interval, counted from
+# when one was queued, whatever became of it (sent, failed, still pending), and whether the
+# submission made a new request or not: so the form cannot be used to flood someone's inbox.
+CONFIRMATION_INTERVAL = timedelta(hours=24)
 FIRST_RETRY_DELAY = timedelta(seconds=30)
 MAX_RETRY_DELAY = timedelta(hours=2)
 

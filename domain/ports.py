@@ -61,6 +61,14 @@ class PhoneNumberParser(Protocol):
         ...
 
 
+class EmailAddressParser(Protocol):
+    def normalise(self, raw: str) -> str | None:
+        """The address in its validator's normalised form (Unicode NFC, the domain in Unicode
+        and lower case, an IDNA ``xn--`` domain decoded), or ``None`` when it is not a valid
+        address. Internationalised addresses are valid. No network lookups."""
+        ...
+
+
 class ServiceRepository(Protocol):
     async def list_active(self) -> Sequence[Service]: ...
 

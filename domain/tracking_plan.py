@@ -59,9 +59,11 @@ PAYMENT_STATES = ("pending", "waiting_for_capture", "succeeded", "canceled", "fa
 
 FRONTEND_EVENTS: Mapping[str, Mapping[str, Prop]] = {
     "show_no_slots": {"service_slug": slug()},
+    # The seed's shape (FEAT-BKG-05): only ``tg_flow``; a concierge link outside a service's
+    # page (site header, footer) has no service.
     "cta_tg_click": {
-        "service_slug": slug(),
         "tg_flow": one_of("concierge"),
+        "service_slug": slug(required=False),
         "placement": one_of("no_slots_page", "waitlist_success", required=False),
     },
     "waitlist_form_opened": {"service_slug": slug()},

@@ -123,7 +123,8 @@
       body: JSON.stringify(body),
       credentials: "same-origin"
     }).then(function (response) {
-      if (response.status === 201 || response.status === 200) {
+      // 202 {"status": "accepted"} for a new contact and a repeat alike: one success message.
+      if (response.ok) {
         form.hidden = true;
         document.getElementById("telegram-card").hidden = method !== "telegram";
         document.getElementById("success-telegram").hidden = method !== "telegram";

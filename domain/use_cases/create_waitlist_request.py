@@ -14,7 +14,6 @@ from domain.crm import (
     LeadSource,
     TimeWindow,
     WaitlistDraft,
-    WaitlistStatus,
 )
 from domain.crm_ports import WaitlistSubmissions
 from domain.emails import EmailTemplate, OutgoingEmail
@@ -56,9 +55,11 @@ class CreateWaitlistRequestCommand:
 
 @dataclass(frozen=True, slots=True)
 class WaitlistRequestResult:
-    waitlist_request_id: UUID
-    status: WaitlistStatus
+    """``created``: this submission made the request ``waitlist_request_id`` (status new);
+    otherwise the contact already had an active request for the service, left unnamed."""
+
     created: bool
+    waitlist_request_id: UUID | None = None
 
 
 class CreateWaitlistRequestUseCase:
@@ -72,8 +73,11 @@ class CreateWaitlistRequestUseCase:
     - The contact is stored only encrypted, with its blind index; it never reaches the
       tracking event, the timeline or any message.
     - The same contact for the same service while a request is active (new, in progress,
-      contacted) gets that request back (``created=False``); only the lead's last activity
-      changes.
+      contacted) makes no second request (``created=False``, the active request unnamed);
+      only the lead's last activity changes. Callers answer both cases alike: whether a
+      person is on the waitlist is nobody's business but theirs.
+    - At most one confirmation email per contact and service in ``CONFIRMATION_INTERVAL``
+      (24 hours), whatever the requests and repeats: ``submissions`` enforces it.
     - Otherwise one atomic write stores the request, a consent record per consent (with
       encrypted evidence), the lead (created or updated by blind index), a
       ``waitlist_submitted`` timeline event, the ``waitlist_submitted`` tracking event
@@ -121,9 +125,9 @@ class CreateWaitlistRequestUseCase:
             now=self._clock.now(),
         )
         outcome = await self._submissions.submit(draft)
-        return WaitlistRequestResult(
-            outcome.waitlist_request_id, outcome.status, created=outcome.created
-        )
+        if not outcome.created:
+            return WaitlistRequestResult(created=False)
+        return WaitlistRequestResult(created=True, waitlist_request_id=draft.request_id)
 
 
 def _draft(

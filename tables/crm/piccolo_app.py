@@ -1,4 +1,5 @@
-"""CRM tables: waitlist requests, leads, the lead timeline, the email outbox."""
+"""CRM tables: waitlist requests, leads, the lead timeline, the email outbox and the last
+waitlist confirmation per contact and service."""
 
 import os
 
@@ -8,13 +9,20 @@ from tables.crm.tables import (
     EmailOutboxTable,
     LeadTable,
     LeadTimelineEventTable,
+    WaitlistConfirmationTable,
     WaitlistRequestTable,
 )
 
 APP_CONFIG = AppConfig(
     app_name="crm",
     migrations_folder_path=os.path.join(os.path.dirname(__file__), "piccolo_migrations"),
-    table_classes=[LeadTable, WaitlistRequestTable, LeadTimelineEventTable, EmailOutboxTable],
+    table_classes=[
+        LeadTable,
+        WaitlistRequestTable,
+        LeadTimelineEventTable,
+        EmailOutboxTable,
+        WaitlistConfirmationTable,
+    ],
     migration_dependencies=["tables.core.piccolo_app", "piccolo.apps.user.piccolo_app"],
     commands=[],
 )

@@ -31,6 +31,7 @@ from tables.crm.tables import (
     EmailOutboxTable,
     LeadTable,
     LeadTimelineEventTable,
+    WaitlistConfirmationTable,
     WaitlistRequestTable,
 )
 from tables.database import as_utc, as_utc_or_none, is_sqlite
@@ -164,6 +165,15 @@ _UPSERT_LEAD = (
     "last_activity_at = EXCLUDED.last_activity_at, updated_at = EXCLUDED.updated_at "
     "RETURNING *"
 )
+# The 24-hour rule (``CONFIRMATION_INTERVAL``): the row of a contact and service moves to the
+# new time only when its last confirmation was queued at or before the quiet-since instant
+# (or there is none); a row back means "queue it". One statement: of concurrent submissions
+# one moves the row, the others wait for its lock and then see the new time.
+CLAIM_CONFIRMATION = (
+    "INSERT INTO waitlist_confirmations (contact_index, service, queued_at) VALUES ({}, {}, {}) "
+    "ON CONFLICT (contact_index, service) DO UPDATE SET queued_at = EXCLUDED.queued_at "
+    "WHERE waitlist_confirmations.queued_at <= {} RETURNING contact_index"
+)
 _INSERT_WAITLIST = WAITLIST_ROW.insert()
 _INSERT_TIMELINE = TIMELINE_ROW.insert()
 _INSERT_EMAIL = EMAIL_ROW.insert()
@@ -282,6 +292,38 @@ class PiccoloWaitlistRepository:
     async def find_active(self, contact_index: str, service_id: UUID) -> WaitlistRequest | None:
         rows = await _fetch(WaitlistRequestTable, FIND_ACTIVE_WAITLIST, contact_index, service_id)
         return waitlist_from_row(rows[0]) if rows else None
+
+
+class PiccoloWaitlistConfirmations:
+    """The last waitlist confirmation queued per contact and service."""
+
+    async def claim(
+        self, contact_index: str, service_id: UUID, now: datetime, quiet_since: datetime
+    ) -> bool:
+        """Whether a confirmation may be queued now (and, if so, it is recorded as queued)."""
+        rows = await _fetch(
+            WaitlistConfirmationTable,
+            CLAIM_CONFIRMATION,
+            contact_index,
+            service_id,
+            now,
+            quiet_since,
+        )
+        return bool(rows)
+
+    async def purge_queued_before(self, cutoff: datetime, limit: int) -> int:
+        t = WaitlistConfirmationTable
+        pk = t._meta.primary_key
+        rows = await t.select(pk).where(t.queued_at <= cutoff).limit(limit)
+        if not rows:
+            return 0
+        # The time again: a submission may have moved a row since it was selected.
+        deleted = (
+            await t.delete()
+            .where(pk.is_in([row[pk._meta.name] for row in rows]) & (t.queued_at <= cutoff))
+            .returning(pk)
+        )
+        return len(deleted)
 
 
 class PiccoloLeadRepository:

@@ -138,6 +138,18 @@ class LeadTimelineEventTable(Table, tablename="lead_timeline_events"):
     )
 
 
+class WaitlistConfirmationTable(Table, tablename="waitlist_confirmations"):
+    """When a contact was last queued a waitlist confirmation for a service: the 24-hour rule
+    (``CONFIRMATION_INTERVAL``). One row per contact and service (the unique index
+    ``waitlist_confirmations_one_per_contact``), moved forward by a conditional upsert, so
+    concurrent submissions cannot both queue one. A row older than the interval says nothing
+    any more: the worker deletes it."""
+
+    contact_index = titled("Индекс контакта", Varchar(length=64, secret=True))
+    service = titled("Услуга", ForeignKey(ServiceTable, on_delete=OnDelete.cascade, null=False))
+    queued_at = titled("Подтверждение отправлено", Timestamptz(index=True))
+
+
 class EmailOutboxTable(Table, tablename="email_outbox"):
     """Outbox of outgoing email; a worker leases a row (``claim_token`` + ``claimed_until``)."""
 

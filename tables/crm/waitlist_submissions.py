@@ -14,14 +14,19 @@ for every submission of the batch (columns passed as arrays, so the text never c
 3. insert the request (``w``) unless the partial unique index ``waitlist_requests_one_active``
    (contact_index, service, over active requests) already holds one for this contact and
    service, and every other row only for the requests ``w`` returns, so a repeat writes
-   nothing but the lead's last activity.
+   nothing but the lead's last activity;
+4. for an email contact, move the contact's row in ``waitlist_confirmations`` (``q``) to now
+   unless a confirmation was queued in the last ``CONFIRMATION_INTERVAL``, and queue the
+   email only if it moved: the upsert locks and re-reads the row, so of concurrent
+   statements one wins, whatever their snapshots.
 
 A single statement is atomic, so each submission of a batch is written whole or not at all.
 The unique index is the dedup, for a request committed long ago and for a concurrent first
-submission alike (the insert waits for it, then does nothing): a fresh lookup then returns
-the request that is there. The statement reads no waitlist request itself: a lookup joined
-on the service got a generic plan that scanned all of the service's requests
-(``tests/integration/test_waitlist_submission_plan_db.py``).
+submission alike (the insert waits for it, then does nothing). Neither the statement nor the
+store reads a waitlist request: a lookup joined on the service got a generic plan that
+scanned all of the service's requests (``tests/integration/test_waitlist_submission_plan_db.py``),
+and a lookup after it, to name the active request, would make a repeat one round trip
+slower than a first submission, which the public answer must not reveal.
 
 Batching is group commit: a submission that arrives while ``MAX_IN_FLIGHT`` statements are
 running waits for the next one and shares it (up to ``MAX_BATCH``), so one statement, one
@@ -65,16 +70,15 @@ from piccolo.engine.base import Engine
 
 from domain.crm import LeadTimelineEventType, WaitlistDraft, WaitlistStatus
 from domain.crm_ports import WaitlistOutcome, WaitlistSubmissions
+from domain.emails import CONFIRMATION_INTERVAL
 from domain.errors import ServiceNotFound
 from domain.models import ConsentRecord, TrackingEvent
 from tables.core.tables import ConsentRecordTable, TrackingEventTable
 from tables.crm.repositories import (
     ACTIVE_STATUSES_SQL,
     EMAIL_ROW,
-    FIND_ACTIVE_WAITLIST,
     LEAD_ROW,
     Row,
-    numbered,
 )
 from tables.crm.tables import LeadTimelineEventTable, WaitlistRequestTable
 from tables.crm.waitlist_unit_of_work import UnitOfWorkWaitlistSubmissions
@@ -233,7 +237,8 @@ _V_COLUMNS = [
 _C_COLUMNS = [(_CONSENT.array(c), _array_type(c)) for c in CONSENT_ROW.columns]
 _V = _unnest(_V_COLUMNS, 1, "v")
 _C = _unnest(_C_COLUMNS, len(_V_COLUMNS) + 1, "c")
-_FIND_ACTIVE = numbered(FIND_ACTIVE_WAITLIST)
+# ``CONFIRMATION_INTERVAL`` as an SQL constant (``WaitlistDraft.confirmation_quiet_since``).
+_QUIET = f"interval '{int(CONFIRMATION_INTERVAL.total_seconds())} seconds'"
 
 STATEMENT = (
     f"WITH v AS (SELECT * FROM {_V}), "
@@ -246,10 +251,17 @@ STATEMENT = (
     "FROM v JOIN s ON s.n = v.n JOIN l ON l.contact_index = v.lead_contact_index "
     "ORDER BY v.request_contact_index "
     f"ON CONFLICT (contact_index, service) WHERE status IN ({ACTIVE_STATUSES_SQL}) DO NOTHING "
-    "RETURNING id, lead, status), "
+    "RETURNING id, lead, status, service), "
     f"c AS ({_CONSENT.insert('c')} FROM {_C} JOIN w ON w.id = c.consent_subject_id), "
     f"t AS ({_EVENT.insert('v')} FROM v JOIN w ON w.id = v.request_id), "
+    "q AS (INSERT INTO waitlist_confirmations (contact_index, service, queued_at) "
+    "SELECT v.request_contact_index, w.service, v.request_created_at "
+    "FROM v JOIN w ON w.id = v.request_id WHERE v.email_id IS NOT NULL "
+    "ON CONFLICT (contact_index, service) DO UPDATE SET queued_at = EXCLUDED.queued_at "
+    "WHERE waitlist_confirmations.queued_at <= "
+    f"EXCLUDED.queued_at - {_QUIET} RETURNING contact_index, service), "
     f"e AS ({_EMAIL.insert('v')} FROM v JOIN w ON w.id = v.request_id "
+    "JOIN q ON q.contact_index = v.request_contact_index AND q.service = w.service "
     "WHERE v.email_id IS NOT NULL), "
     f"k AS ({_TRACKING.insert('v')} FROM v JOIN w ON w.id = v.request_id) "
     "SELECT v.n, s.service_id, w.id AS created_id, w.status AS created_status "
@@ -353,42 +365,18 @@ class PostgresWaitlistSubmissions:
         async with pool.acquire() as connection:
             return await self._run(connection, batch)
 
-    async def _run(
-        self, connection: Any, batch: list[_Pending], retry: bool = True
-    ) -> list[_Outcome]:
+    async def _run(self, connection: Any, batch: list[_Pending]) -> list[_Outcome]:
         rows = await connection.fetch(STATEMENT, *arguments([p.draft for p in batch]))
         outcomes: list[_Outcome | None] = [None] * len(batch)
-        again: list[_Pending] = []
         for row in rows:
-            pending = batch[row["n"]]
             if row["service_id"] is None:
                 outcomes[row["n"]] = ServiceNotFound()
-                continue
-            if row["created_id"] is not None:
-                outcomes[row["n"]] = WaitlistOutcome(
-                    row["created_id"], WaitlistStatus(row["created_status"]), created=True
-                )
-                continue
-            # The contact has an active request for this service (the unique index stopped
-            # ours, whether it was there before or a concurrent submission committed it
-            # after our snapshot was taken): a fresh lookup finds it.
-            found = await connection.fetchrow(
-                _FIND_ACTIVE,
-                pending.draft.contact.blind_index,
-                row["service_id"],
-            )
-            if found is None:
-                # ... and it was closed in between: submit again, once (the statement wrote
-                # nothing of it but the lead's last activity).
-                if not retry:
-                    raise RuntimeError("waitlist submission kept losing races")
-                again.append(pending)
-                continue
-            outcomes[row["n"]] = WaitlistOutcome(
-                found["id"], WaitlistStatus(found["status"]), created=False
-            )
-        for pending in again:
-            (outcomes[batch.index(pending)],) = await self._run(connection, [pending], retry=False)
+            else:
+                # No request made: the unique index held an active request of this contact
+                # for this service, there before or committed by a concurrent submission
+                # after our snapshot (the insert waited for it). It is not looked up: a
+                # repeat costs the same one statement as a first submission.
+                outcomes[row["n"]] = WaitlistOutcome(created=row["created_id"] is not None)
         answered = [outcome for outcome in outcomes if outcome is not None]
         if len(answered) != len(batch):
             raise RuntimeError("the waitlist statement did not answer for every submission")

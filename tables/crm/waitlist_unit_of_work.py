@@ -12,7 +12,10 @@ from piccolo.engine.base import Engine
 from domain.crm import WaitlistDraft
 from domain.crm_ports import WaitlistOutcome
 from domain.errors import ServiceNotFound
+from tables.crm.repositories import PiccoloWaitlistConfirmations
 from tables.uow import PiccoloUnitOfWork
+
+_CONFIRMATIONS = PiccoloWaitlistConfirmations()
 
 
 class UnitOfWorkWaitlistSubmissions:
@@ -38,14 +41,21 @@ class UnitOfWorkWaitlistSubmissions:
             )
             if existing is not None:
                 await uow.commit()
-                return WaitlistOutcome(existing.id, existing.status, created=False)
+                return WaitlistOutcome(created=False)
             request = draft.request(service_id=service.id, lead_id=lead.id)
             await uow.waitlist.add(request)
             for consent in draft.consents:
                 await uow.consents.add(consent)
             await uow.lead_timeline.add(draft.timeline_event(lead.id))
             await uow.tracking.add(draft.tracking_event)
-            if draft.email is not None:
+            # After the lead's lock: a concurrent submission of this contact has committed (and
+            # its confirmation is visible) or waits for us; the upsert is safe on its own too.
+            if draft.email is not None and await _CONFIRMATIONS.claim(
+                draft.contact.blind_index,
+                service.id,
+                draft.submitted_at,
+                draft.confirmation_quiet_since,
+            ):
                 await uow.email_outbox.add(draft.email)
             await uow.commit()
-        return WaitlistOutcome(request.id, request.status, created=True)
+        return WaitlistOutcome(created=True)

@@ -17,6 +17,7 @@ from domain.use_cases.hold_slot import HoldSlotUseCase
 from domain.use_cases.list_services import ListServicesUseCase
 from tests.support.builders import a_service, a_slot
 from tests.support.fakes import (
+    FakeEmailParser,
     FakeEncryptor,
     FakePhoneParser,
     FixedClock,
@@ -54,7 +55,9 @@ def public_app(config: ApiConfig | None = None) -> PublicApp:
             uow=uow,
             clock=clock,
             encryptor=FakeEncryptor(),
-            contacts=ContactNormaliser(phone_parser=FakePhoneParser()),
+            contacts=ContactNormaliser(
+                phone_parser=FakePhoneParser(), email_parser=FakeEmailParser()
+            ),
         ),
         readiness=probe,
     )

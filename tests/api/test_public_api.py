@@ -18,7 +18,7 @@ from domain.use_cases.get_availability import GetAvailabilityUseCase
 from domain.use_cases.hold_slot import HoldSlotUseCase
 from domain.use_cases.list_services import ListServicesUseCase
 from tests.api.public_app import PublicApp, SwitchableProbe, public_app
-from tests.support.fakes import FakeEncryptor, FakePhoneParser, FixedClock
+from tests.support.fakes import FakeEmailParser, FakeEncryptor, FakePhoneParser, FixedClock
 
 PROBLEM_KEYS = {"type", "title", "status", "detail", "code"}
 
@@ -331,7 +331,9 @@ def test_an_unexpected_error_is_a_generic_problem_without_details(
             uow=broken_database,
             clock=FixedClock(),
             encryptor=FakeEncryptor(),
-            contacts=ContactNormaliser(phone_parser=FakePhoneParser()),
+            contacts=ContactNormaliser(
+                phone_parser=FakePhoneParser(), email_parser=FakeEmailParser()
+            ),
         ),
         readiness=SwitchableProbe(),
     )

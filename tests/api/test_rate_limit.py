@@ -26,6 +26,7 @@ from domain.use_cases.record_frontend_event import RecordFrontendEventUseCase
 from tests.support.builders import a_service
 from tests.support.crm_fakes import FixedConciergeLinks, InMemoryWaitlistSubmissions
 from tests.support.fakes import (
+    FakeEmailParser,
     FakeEncryptor,
     FakePhoneParser,
     FixedClock,
@@ -43,13 +44,13 @@ class Ready:
         return True
 
 
-def app_with(limiter: RateLimiter | None) -> Any:
-    uow = InMemoryUnitOfWorkFactory()
+def app_with(limiter: RateLimiter | None, uow: InMemoryUnitOfWorkFactory | None = None) -> Any:
+    uow = uow or InMemoryUnitOfWorkFactory()
     service = a_service(SLUG)
     uow.store.services[service.id] = service
     clock = FixedClock()
     encryptor = FakeEncryptor()
-    contacts = ContactNormaliser(phone_parser=FakePhoneParser())
+    contacts = ContactNormaliser(phone_parser=FakePhoneParser(), email_parser=FakeEmailParser())
     ports = ApiPorts(
         list_services=ListServicesUseCase(uow=uow),
         get_availability=GetAvailabilityUseCase(uow=uow, clock=clock),
@@ -95,7 +96,7 @@ async def test_over_the_limit_a_client_gets_a_429_problem_with_retry_after() -> 
             (await client.post("/api/public/waitlist", json=waitlist(n))).status_code
             for n in range(3)
         ]
-        assert codes == [201, 201, 201]
+        assert codes == [202, 202, 202]
         limited = await client.post("/api/public/waitlist", json=waitlist(9))
         assert limited.status_code == 429
         assert limited.headers["content-type"].startswith("application/problem+json")
@@ -107,7 +108,7 @@ async def test_over_the_limit_a_client_gets_a_429_problem_with_retry_after() -> 
         ).status_code == 200
         assert (await client.post("/api/public/events", json=EVENT)).status_code == 202
     async with client_for(app, "198.51.100.8") as other:
-        assert (await other.post("/api/public/waitlist", json=waitlist(10))).status_code == 201
+        assert (await other.post("/api/public/waitlist", json=waitlist(10))).status_code == 202
 
 
 async def test_a_forged_forwarded_for_does_not_escape_the_limit() -> None:

@@ -162,6 +162,30 @@ async def test_a_visitor_joins_the_waitlist_and_every_event_is_tracked(
     assert EMAIL not in everything
 
 
+async def test_a_repeat_with_an_internationalised_email_sees_the_same_success(
+    site: tuple[str, str], page: Page
+) -> None:
+    url, slug = site
+    shown = []
+    for spelling in ("Имя@ПОЧТА.РФ", "имя@почта.рф"):
+        await page.goto(f"{url}/booking/no-slots/?service={slug}")
+        await page.get_by_label("Электронная почта").first.check()
+        await page.get_by_label("Электронная почта", exact=True).last.fill(spelling)
+        await page.get_by_label("Я даю согласие", exact=False).check()
+        await page.get_by_label("Я согласен(на)", exact=False).check()
+        async with page.expect_response("**/api/public/waitlist") as answer:
+            await page.get_by_role("button", name="Встать в лист ожидания").click()
+        assert (await answer.value).status == 202
+        success = page.get_by_role("status").filter(has_text="Заявка принята")
+        await success.wait_for(state="visible", timeout=10_000)
+        shown.append(await success.inner_text())
+        assert await page.get_by_role("alert").is_hidden()
+
+    assert shown[0] == shown[1] and "Спасибо!" in shown[0]
+    assert await count("waitlist_requests") == 1  # the second was a repeat
+    assert await count("leads") == 1
+
+
 async def test_without_the_consents_the_form_explains_and_sends_nothing(
     site: tuple[str, str], page: Page
 ) -> None:

@@ -33,9 +33,35 @@ ADDRESS = "smtp.person@example.org"
 
 
 @pytest.fixture
-def smtp() -> Iterator[tuple[Inbox, int]]:
-    with smtp_inbox() as served:
+def smtp(request: pytest.FixtureRequest) -> Iterator[tuple[Inbox, int]]:
+    with smtp_inbox(smtputf8=getattr(request, "param", False)) as served:
         yield served
+
+
+async def test_an_internationalised_domain_goes_as_idna_to_any_server(
+    smtp: tuple[Inbox, int],
+) -> None:
+    inbox, port = smtp  # no SMTPUTF8
+    mailer = SmtpMailer(f"smtp://127.0.0.1:{port}", SENDER, timeout=5)
+
+    await mailer.send(EmailMessage(to="user@bücher.de", subject="Тема", text="Текст", html="<p>"))
+
+    [(_, rcpt, content)] = inbox.messages
+    assert rcpt == ["user@xn--bcher-kva.de"]
+    assert email.message_from_bytes(content)["To"] == "user@xn--bcher-kva.de"
+
+
+@pytest.mark.parametrize("smtp", [True], indirect=True)
+async def test_a_non_ascii_mailbox_goes_with_smtputf8(smtp: tuple[Inbox, int]) -> None:
+    inbox, port = smtp
+    mailer = SmtpMailer(f"smtp://127.0.0.1:{port}", SENDER, timeout=5)
+
+    await mailer.send(EmailMessage(to="имя@почта.рф", subject="Тема", text="Текст", html="<p>"))
+
+    [(_, rcpt, content)] = inbox.messages
+    assert rcpt == ["имя@почта.рф"]
+    parsed = email.message_from_bytes(content, policy=email.policy.default)
+    assert parsed["To"] == "имя@почта.рф"
 
 
 async def test_a_message_arrives_as_russian_text_and_html(smtp: tuple[Inbox, int]) -> None:

@@ -6,6 +6,7 @@ import asyncio
 import io
 import json
 from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -17,16 +18,21 @@ from adapters.settings import load_settings
 from adapters.smtp_mailer import ConsoleMailer
 from composition.container import Container, build_container
 from composition.web import build_app
+from composition.worker import worker_jobs
+from domain.use_cases.purge_waitlist_confirmations import PurgeWaitlistConfirmationsUseCase
 from domain.use_cases.send_pending_emails import SendPendingEmailsUseCase
 from tables.core.tables import ConsentRecordTable, TrackingEventTable
+from tables.crm.repositories import PiccoloWaitlistConfirmations
 from tables.crm.tables import (
     EmailOutboxTable,
     LeadTable,
     LeadTimelineEventTable,
+    WaitlistConfirmationTable,
     WaitlistRequestTable,
 )
 from tables.demo import seed_demo
 from tests.support.crm_fakes import RecordingMailer
+from tests.support.fakes import FixedClock
 
 pytestmark = [pytest.mark.anyio, pytest.mark.db]
 
@@ -159,7 +165,13 @@ async def test_missing_consents_are_consent_required_too(flow: Any) -> None:
 
 @pytest.mark.parametrize(
     ("method", "value"),
-    [("email", "secret.person@"), ("phone", "+7 12 34"), ("telegram", "@a b")],
+    [
+        ("email", "secret.person@"),
+        ("email", "имя@почта"),
+        ("email", "secret..person@example.org"),
+        ("phone", "+7 12 34"),
+        ("telegram", "@a b"),
+    ],
 )
 async def test_an_invalid_contact_is_422_without_echoing_it(
     flow: Any, method: str, value: str
@@ -188,12 +200,11 @@ async def test_a_contact_in_the_wrong_field_is_never_echoed(flow: Any) -> None:
 async def test_one_submission_writes_everything_in_one_go(flow: Any) -> None:
     client, container, slug = flow
     response = await client.post("/api/public/waitlist", json=waitlist_body(slug))
-    assert response.status_code == 201
-    body = response.json()
-    assert set(body) == {"waitlist_request_id", "status"} and body["status"] == "new"
+    assert response.status_code == 202
+    assert response.json() == {"status": "accepted"}
 
     [request] = await WaitlistRequestTable.select()
-    assert str(request["id"]) == body["waitlist_request_id"]
+    assert request["status"] == "new"
     assert container.encryptor.decrypt(request["contact_encrypted"]) == EMAIL
     assert request["assignee"] is None and request["preferred_time_window"] == "evening"
     consents = await ConsentRecordTable.select().where(
@@ -225,37 +236,85 @@ async def test_one_submission_writes_everything_in_one_go(flow: Any) -> None:
 
 async def test_the_same_phone_in_three_formats_is_one_request_and_one_lead(flow: Any) -> None:
     client, _, slug = flow
-    statuses, ids = [], set()
+    answers = set()
     for phone in PHONE_FORMATS:
         response = await client.post(
             "/api/public/waitlist", json=waitlist_body(slug, phone, "phone")
         )
-        statuses.append(response.status_code)
-        ids.add(response.json()["waitlist_request_id"])
-    assert statuses == [201, 200, 200]
-    assert len(ids) == 1
+        answers.add((response.status_code, response.content))
+    assert answers == {(202, b'{"status":"accepted"}')}
     assert await WaitlistRequestTable.count() == 1
     assert await LeadTable.count() == 1
     assert await ConsentRecordTable.count() == 2
     assert await EmailOutboxTable.count() == 0  # phone contacts get no email
 
 
+@pytest.mark.parametrize(
+    ("spellings", "canonical"),
+    [
+        (("Имя@ПОЧТА.РФ", "имя@xn--80a1acny.xn--p1ai", " имя@почта.рф "), "имя@почта.рф"),
+        (("user@bücher.de", "USER@XN--BCHER-KVA.DE", "User@Bu\u0308cher.de"), "user@bücher.de"),
+    ],
+)
+async def test_an_internationalised_email_is_accepted_and_stored_in_one_canonical_form(
+    flow: Any, spellings: tuple[str, ...], canonical: str
+) -> None:
+    client, container, slug = flow
+    for spelling in spellings:
+        response = await client.post("/api/public/waitlist", json=waitlist_body(slug, spelling))
+        assert (response.status_code, response.json()) == (202, {"status": "accepted"})
+
+    [request] = await WaitlistRequestTable.select()
+    [lead] = await LeadTable.select()
+    index = container.encryptor.blind_index("email", canonical)
+    assert request["contact_index"] == lead["contact_index"] == index
+    assert container.encryptor.decrypt(request["contact_encrypted"]) == canonical
+    [email] = await EmailOutboxTable.select()
+    assert container.encryptor.decrypt(email["recipient_encrypted"]) == canonical
+    dump = (await dump_database()).lower()
+    needles = {canonical, canonical.split("@")[1]} | {s.strip().lower() for s in spellings}
+    assert [needle for needle in needles if needle in dump] == []
+
+
 async def test_after_a_request_is_closed_the_same_contact_gets_a_new_one(flow: Any) -> None:
     client, _, slug = flow
     first = await client.post("/api/public/waitlist", json=waitlist_body(slug))
-    assert first.status_code == 201
+    assert first.status_code == 202
     await WaitlistRequestTable.update({WaitlistRequestTable.status: "declined"}).where(
-        WaitlistRequestTable.id == first.json()["waitlist_request_id"]
+        WaitlistRequestTable.status == "new"
     )
 
     again = await client.post("/api/public/waitlist", json=waitlist_body(slug))
 
-    assert again.status_code == 201
-    assert again.json()["waitlist_request_id"] != first.json()["waitlist_request_id"]
+    assert again.status_code == 202
     assert await WaitlistRequestTable.count() == 2
+    assert await WaitlistRequestTable.count().where(WaitlistRequestTable.status == "new") == 1
     assert await LeadTable.count() == 1
     assert await ConsentRecordTable.count() == 4
-    assert await EmailOutboxTable.count() == 2
+    # a second request within 24 hours of the first confirmation gets none
+    assert await EmailOutboxTable.count() == 1
+
+
+async def test_the_worker_forgets_confirmation_times_once_they_say_nothing(flow: Any) -> None:
+    client, container, slug = flow
+    for n in range(2):
+        body = waitlist_body(slug, f"person{n}@example.org")
+        assert (await client.post("/api/public/waitlist", json=body)).status_code == 202
+    [first, second] = await WaitlistConfirmationTable.select()
+    assert first["contact_index"] != second["contact_index"]
+
+    def purge_at(now: datetime) -> Any:
+        return PurgeWaitlistConfirmationsUseCase(
+            confirmations=PiccoloWaitlistConfirmations(), clock=FixedClock(now), batch_size=1
+        ).execute()
+
+    now = container.clock.now()
+    assert await purge_at(now + timedelta(hours=23)) == 0
+    assert await WaitlistConfirmationTable.count() == 2
+    assert await purge_at(now + timedelta(hours=24, minutes=1)) == 1  # in bounded batches
+    assert await purge_at(now + timedelta(hours=24, minutes=1)) == 1
+    assert await WaitlistConfirmationTable.count() == 0
+    assert "purge-waitlist-confirmations" in dict(worker_jobs())
 
 
 async def test_concurrent_submissions_of_one_contact_make_one_request_and_one_lead(
@@ -270,10 +329,52 @@ async def test_concurrent_submissions_of_one_contact_make_one_request_and_one_le
             for n in range(8)
         )
     )
-    assert sorted(r.status_code for r in responses) == [200] * 7 + [201]
-    assert len({r.json()["waitlist_request_id"] for r in responses}) == 1
+    assert {(r.status_code, r.content) for r in responses} == {(202, b'{"status":"accepted"}')}
     assert await WaitlistRequestTable.count() == 1
     assert await LeadTable.count() == 1
+
+
+def seen_by_the_client(response: httpx.Response) -> tuple[int, bytes, list[tuple[str, str]]]:
+    """Status, body and every header but ``date``, as the client gets them."""
+    headers = [(k.lower(), v) for k, v in response.headers.multi_items() if k.lower() != "date"]
+    return response.status_code, response.content, sorted(headers)
+
+
+@pytest.mark.parametrize(
+    ("contact", "method"),
+    [(EMAIL_RAW, "email"), (PHONE_FORMATS[0], "phone"), (TELEGRAM_RAW, "telegram")],
+)
+async def test_a_new_contact_and_every_kind_of_repeat_get_the_very_same_answer(
+    flow: Any, contact: str, method: str
+) -> None:
+    client, _, slug = flow
+    post = lambda value: client.post(  # noqa: E731
+        "/api/public/waitlist", json=waitlist_body(slug, value, method)
+    )
+    new = await post(contact)
+    repeat_while_active = await post(contact)
+    await WaitlistRequestTable.update({WaitlistRequestTable.status: "in_progress"}, force=True)
+    repeat_in_progress = await post(contact)
+    await WaitlistRequestTable.update({WaitlistRequestTable.status: "declined"}, force=True)
+    repeat_after_closed = await post(contact)
+    someone_else = await post(
+        {"email": "someone.else@example.org", "phone": "+7 912 000-00-00"}.get(
+            method, "someone_else"
+        )
+    )
+
+    answers = [
+        seen_by_the_client(r)
+        for r in (new, repeat_while_active, repeat_in_progress, repeat_after_closed, someone_else)
+    ]
+    assert answers == [answers[0]] * 5, answers
+    status, body, headers = answers[0]
+    assert (status, body) == (202, b'{"status":"accepted"}')
+    assert dict(headers)["content-length"] == str(len(body))
+    assert not {"location", "etag", "x-request-id", "server-timing"} & set(dict(headers))
+    # and the test can fail: the contact really had a request, closed, then a new one
+    assert await WaitlistRequestTable.count() == 3
+    assert await LeadTable.count() == 2
 
 
 async def test_frontend_events_are_whitelisted(flow: Any) -> None:
@@ -282,24 +383,29 @@ async def test_frontend_events_are_whitelisted(flow: Any) -> None:
         "/api/public/events", json={"name": "show_no_slots", "properties": {"service_slug": slug}}
     )
     assert ok.status_code == 202
+    seed_shaped = await client.post(
+        "/api/public/events", json={"name": "cta_tg_click", "properties": {"tg_flow": "concierge"}}
+    )
+    assert seed_shaped.status_code == 202, seed_shaped.text
     for bad in (
         {"name": "waitlist_submitted", "properties": {"service_slug": slug}},
         {"name": "show_no_slots", "properties": {"service_slug": slug, "email": "x"}},
         {"name": "show_no_slots", "properties": {"service_slug": EMAIL}},
         {"name": "cta_tg_click", "properties": {"service_slug": slug, "tg_flow": TELEGRAM_RAW}},
+        {"name": "cta_tg_click", "properties": {"service_slug": slug}},
     ):
         response = await client.post("/api/public/events", json=bad)
         assert response.status_code == 422, bad
         assert response.json()["code"] == "invalid_tracking_event"
         assert EMAIL not in response.text and TELEGRAM_RAW not in response.text
-    assert await TrackingEventTable.count() == 1
+    assert await TrackingEventTable.count() == 2
 
 
 async def test_concurrent_workers_send_each_email_exactly_once(flow: Any) -> None:
     client, container, slug = flow
     for n in range(6):
         body = waitlist_body(slug, f"person{n}@example.org")
-        assert (await client.post("/api/public/waitlist", json=body)).status_code == 201
+        assert (await client.post("/api/public/waitlist", json=body)).status_code == 202
     mailer = RecordingMailer()
     workers = [
         SendPendingEmailsUseCase(
@@ -332,11 +438,11 @@ async def test_no_plaintext_contact_anywhere_after_a_full_run(
             response = await client.post(
                 "/api/public/waitlist", json=waitlist_body(slug, contact, method)
             )
-            assert response.status_code == 201
+            assert response.status_code == 202
             repeat = await client.post(
                 "/api/public/waitlist", json=waitlist_body(slug, contact, method)
             )
-            assert repeat.status_code == 200
+            assert repeat.status_code == 202
         refused = await client.post(
             "/api/public/waitlist", json=waitlist_body(slug, EMAIL_RAW, communications=False)
         )

@@ -38,7 +38,7 @@ from domain.crm import (
     WaitlistStatus,
 )
 from domain.crm_ports import WaitlistOutcome, WaitlistSubmissions
-from domain.emails import EmailTemplate, OutgoingEmail
+from domain.emails import CONFIRMATION_INTERVAL, EmailTemplate, OutgoingEmail
 from domain.errors import ServiceNotFound
 from domain.models import (
     ConsentChannel,
@@ -50,6 +50,7 @@ from domain.models import (
 )
 from tables.core.tables import ConsentRecordTable, ServiceTable, TrackingEventTable
 from tables.crm.repositories import (
+    PiccoloWaitlistConfirmations,
     email_from_row,
     lead_from_row,
     timeline_from_row,
@@ -59,6 +60,7 @@ from tables.crm.tables import (
     EmailOutboxTable,
     LeadTable,
     LeadTimelineEventTable,
+    WaitlistConfirmationTable,
     WaitlistRequestTable,
 )
 from tables.crm.waitlist_submissions import PostgresWaitlistSubmissions
@@ -312,7 +314,7 @@ async def test_a_new_contact_gets_its_request_consents_lead_timeline_tracking_an
 
     outcome = await world.submissions.submit(draft)
 
-    assert outcome == WaitlistOutcome(draft.request_id, WaitlistStatus.NEW, created=True)
+    assert outcome == WaitlistOutcome(created=True)
     kept = await world.kept()
     service_id = world.services[SLUG]
     assert kept.requests == [draft.request(service_id=service_id, lead_id=draft.lead.id)]
@@ -340,7 +342,7 @@ async def test_only_an_email_contact_gets_an_email(
     assert len(kept.consents) == 2 and len(kept.timeline) == 1 and len(kept.tracking) == 1
 
 
-async def test_a_repeat_while_active_returns_that_request_and_moves_only_the_leads_activity(
+async def test_a_repeat_while_active_makes_nothing_and_moves_only_the_leads_activity(
     world: World,
 ) -> None:
     first = a_draft()
@@ -350,7 +352,7 @@ async def test_a_repeat_while_active_returns_that_request_and_moves_only_the_lea
     repeat = a_draft(at=later(5))
     outcome = await world.submissions.submit(repeat)
 
-    assert outcome == WaitlistOutcome(first.request_id, WaitlistStatus.NEW, created=False)
+    assert outcome == WaitlistOutcome(created=False)
     after = await world.kept()
     [lead] = after.leads
     assert lead == dataclasses.replace(first.lead, last_activity_at=repeat.submitted_at)
@@ -364,8 +366,9 @@ async def test_a_request_in_progress_is_active_too(world: World) -> None:
 
     outcome = await world.submissions.submit(a_draft(PHONE, ContactMethod.PHONE, at=later(1)))
 
-    assert outcome == WaitlistOutcome(first.request_id, WaitlistStatus.IN_PROGRESS, created=False)
-    assert len((await world.kept()).requests) == 1
+    assert outcome == WaitlistOutcome(created=False)
+    [request] = (await world.kept()).requests
+    assert (request.id, request.status) == (first.request_id, WaitlistStatus.IN_PROGRESS)
 
 
 async def test_a_closed_request_does_not_block_a_new_one_on_the_same_lead(world: World) -> None:
@@ -376,14 +379,122 @@ async def test_a_closed_request_does_not_block_a_new_one_on_the_same_lead(world:
     second = a_draft(at=later(60))
     outcome = await world.submissions.submit(second)
 
-    assert outcome == WaitlistOutcome(second.request_id, WaitlistStatus.NEW, created=True)
+    assert outcome == WaitlistOutcome(created=True)
     kept = await world.kept()
     # The contact's lead stays the first one; the second draft's proposed lead is not used.
     assert [lead.id for lead in kept.leads] == [first.lead.id]
     [new] = [r for r in kept.requests if r.id == second.request_id]
     assert new.lead_id == first.lead.id and new.status is WaitlistStatus.NEW
-    assert draft_rows_written(kept, second, lead_id=first.lead.id)
-    assert len(kept.requests) == 2 and len(kept.consents) == 4 and len(kept.emails) == 2
+    assert draft_rows_written(kept, without_email(second), lead_id=first.lead.id)
+    # within 24 hours of the first confirmation: no second one
+    assert len(kept.requests) == 2 and len(kept.consents) == 4 and kept.emails == [first.email]
+
+
+async def test_a_day_after_the_last_confirmation_a_new_request_gets_one_again(
+    world: World,
+) -> None:
+    first = a_draft()
+    await world.submissions.submit(first)
+    await world.set_status(first.request_id, WaitlistStatus.DECLINED)
+    too_soon = a_draft(at=first.submitted_at + CONFIRMATION_INTERVAL - timedelta(seconds=1))
+    await world.submissions.submit(too_soon)
+    await world.set_status(too_soon.request_id, WaitlistStatus.EXPIRED)
+
+    # counted from the first confirmation queued, not from the last submission
+    a_day_later = a_draft(at=first.submitted_at + CONFIRMATION_INTERVAL)
+    outcome = await world.submissions.submit(a_day_later)
+
+    assert outcome.created
+    kept = await world.kept()
+    assert kept.emails == by_id([first.email, a_day_later.email])
+    assert len(kept.requests) == 3
+
+
+async def test_a_repeat_while_active_queues_no_confirmation_even_a_day_later(
+    world: World,
+) -> None:
+    first = a_draft()
+    await world.submissions.submit(first)
+
+    await world.submissions.submit(a_draft(at=first.submitted_at + 2 * CONFIRMATION_INTERVAL))
+
+    assert (await world.kept()).emails == [first.email]
+
+
+async def test_the_confirmation_rule_is_per_contact_and_service(world: World) -> None:
+    first = a_draft()
+    await world.submissions.submit(first)
+    await world.set_status(first.request_id, WaitlistStatus.DECLINED)
+
+    submitted = [
+        a_draft(slug=OTHER_SLUG, at=later(1)),
+        a_draft("someone.else@example.org", at=later(2)),
+        a_draft(at=later(3)),  # the first contact and service again: none
+    ]
+    for draft in submitted:
+        await world.submissions.submit(draft)
+
+    kept = await world.kept()
+    assert kept.emails == by_id([first.email, submitted[0].email, submitted[1].email])
+
+
+async def test_concurrent_submissions_of_one_email_queue_one_confirmation(world: World) -> None:
+    drafts = [a_draft(at=later(n)) for n in range(8)]
+
+    outcomes = await asyncio.gather(*(world.submissions.submit(d) for d in drafts))
+
+    [winner] = [d for d, o in zip(drafts, outcomes, strict=True) if o.created]
+    assert (await world.kept()).emails == [winner.email]
+
+
+async def test_one_confirmation_even_when_staff_close_requests_among_concurrent_submissions(
+    world: World,
+) -> None:
+    """Requests closed while submissions of the same contact run: several requests may be
+    made, one after the other, but the 24-hour rule still lets one confirmation through."""
+    drafts = [a_draft(at=later(n)) for n in range(12)]
+
+    async def close_every_request() -> None:
+        for _ in range(12):
+            for request in (await world.kept()).requests:
+                if request.status is WaitlistStatus.NEW:
+                    await world.set_status(request.id, WaitlistStatus.DECLINED)
+            await asyncio.sleep(0)
+
+    async def submit_in_turns(turn: int) -> None:
+        for draft in drafts[turn::3]:
+            await world.submissions.submit(draft)
+            await asyncio.sleep(0)
+
+    await asyncio.gather(close_every_request(), *(submit_in_turns(t) for t in range(3)))
+
+    kept = await world.kept()
+    # several requests were made (each closed by staff in turn), one confirmation queued
+    assert len(kept.requests) > 1
+    assert len(kept.emails) == 1 and kept.emails[0] in [d.email for d in drafts]
+
+
+@pytest.mark.postgres
+async def test_concurrent_transactions_let_one_confirmation_through(db: Any) -> None:
+    """The upsert under the stores' rule, alone: eight transactions at once for one contact
+    and service, each holding its row lock a while; one may queue, whatever the snapshots."""
+    world = await DatabaseWorld.create(UnitOfWorkWaitlistSubmissions(db))
+    confirmations = PiccoloWaitlistConfirmations()
+    now = CLOCK.now()
+
+    async def claim() -> bool:
+        async with db.transaction():
+            allowed = await confirmations.claim(
+                "f" * 64, world.services[SLUG], now, now - CONFIRMATION_INTERVAL
+            )
+            await asyncio.sleep(0.05)  # the others arrive while this one holds the row
+            return allowed
+
+    results = await asyncio.gather(*(claim() for _ in range(8)))
+
+    assert sorted(results) == [False] * 7 + [True]
+    [row] = await WaitlistConfirmationTable.select()
+    assert as_utc(row["queued_at"]) == now
 
 
 async def test_another_service_gets_its_own_request_on_the_same_lead(world: World) -> None:
@@ -393,7 +504,7 @@ async def test_another_service_gets_its_own_request_on_the_same_lead(world: Worl
     elsewhere = a_draft(slug=OTHER_SLUG, at=later(1))
     outcome = await world.submissions.submit(elsewhere)
 
-    assert outcome.created and outcome.waitlist_request_id == elsewhere.request_id
+    assert outcome.created
     kept = await world.kept()
     [new] = [r for r in kept.requests if r.id == elsewhere.request_id]
     assert new.service_id == world.services[OTHER_SLUG] and new.lead_id == first.lead.id
@@ -418,7 +529,6 @@ async def test_concurrent_identical_submissions_make_one_request(world: World) -
 
     assert sorted(o.created for o in outcomes) == [False] * 7 + [True]
     [winner] = [d for d, o in zip(drafts, outcomes, strict=True) if o.created]
-    assert {o.waitlist_request_id for o in outcomes} == {winner.request_id}
     kept = await world.kept()
     assert [r.id for r in kept.requests] == [winner.request_id]
     assert len(kept.leads) == 1
@@ -438,9 +548,7 @@ async def test_concurrent_submissions_of_different_people_are_each_written_whole
 
     assert isinstance(outcomes.pop(3), ServiceNotFound)
     written = [d for n, d in enumerate(drafts) if n != 3]
-    assert outcomes == [
-        WaitlistOutcome(d.request_id, WaitlistStatus.NEW, created=True) for d in written
-    ]
+    assert outcomes == [WaitlistOutcome(created=True)] * len(written)
     kept = await world.kept()
     for draft in written:
         assert draft_rows_written(kept, draft, lead_id=draft.lead.id)
@@ -472,6 +580,10 @@ async def test_the_plaintext_contact_is_never_stored(world: World) -> None:
         PHONE,
         TELEGRAM,
     }
+
+
+def without_email(draft: WaitlistDraft) -> WaitlistDraft:
+    return dataclasses.replace(draft, email=None)
 
 
 def draft_rows_written(kept: Kept, draft: WaitlistDraft, *, lead_id: UUID) -> bool:

@@ -15,7 +15,6 @@ from domain.crm import (
     LeadTimelineEvent,
     WaitlistDraft,
     WaitlistRequest,
-    WaitlistStatus,
 )
 from domain.crm_ports import WaitlistOutcome
 from domain.emails import ClaimedEmail, EmailMessage, EmailStatus, OutgoingEmail
@@ -242,20 +241,24 @@ class InMemoryWaitlistSubmissions:
                 and r.status in ACTIVE_WAITLIST_STATUSES
             ]
             if active:
-                existing = min(active, key=lambda r: r.created_at)
-                return WaitlistOutcome(existing.id, existing.status, created=False)
+                return WaitlistOutcome(created=False)
         request = draft.request(service_id=service.id, lead_id=lead.id)
         store.waitlist[request.id] = request
         store.consents.extend(draft.consents)
         store.lead_timeline.append(draft.timeline_event(lead.id))
         store.tracking.append(draft.tracking_event)
         if draft.email is not None:
-            store.emails[draft.email.id] = draft.email
-        return WaitlistOutcome(request.id, request.status, created=True)
+            key = (index, service.id)
+            last = store.waitlist_confirmations.get(key)
+            if last is None or last <= draft.confirmation_quiet_since:
+                store.waitlist_confirmations[key] = draft.submitted_at
+                store.emails[draft.email.id] = draft.email
+        return WaitlistOutcome(created=True)
 
 
 class _SubmissionState(CrmState, Protocol):
     services: dict[UUID, Service]
+    waitlist_confirmations: dict[tuple[str, UUID], datetime]
 
 
 class RecordingSubmissions:
@@ -267,4 +270,4 @@ class RecordingSubmissions:
 
     async def submit(self, draft: WaitlistDraft) -> WaitlistOutcome:
         self.drafts.append(draft)
-        return WaitlistOutcome(draft.request_id, WaitlistStatus.NEW, created=True)
+        return WaitlistOutcome(created=True)

@@ -91,6 +91,26 @@ class FakePhoneParser:
         return None
 
 
+class FakeEmailParser:
+    """One ``@``, a dotted domain, no spaces; the domain lower-cased and its ``xn--`` labels
+    decoded, like email-validator's normalised form (none of its other rules)."""
+
+    def normalise(self, raw: str) -> str | None:
+        local, at, domain = raw.rpartition("@")
+        labels = domain.lower().split(".")
+        if not at or not local or "@" in local or any(ch.isspace() for ch in raw):
+            return None
+        if len(labels) < 2 or not all(labels):
+            return None
+        try:
+            labels = [
+                lb.encode("ascii").decode("idna") if lb.startswith("xn--") else lb for lb in labels
+            ]
+        except UnicodeError:
+            return None
+        return f"{local}@{'.'.join(labels)}"
+
+
 class InMemoryStore:
     """The state behind the in-memory unit of work, shared by every unit it opens."""
 
@@ -104,6 +124,8 @@ class InMemoryStore:
         self.leads: dict[UUID, Lead] = {}
         self.lead_timeline: list[LeadTimelineEvent] = []
         self.emails: dict[UUID, OutgoingEmail] = {}
+        # (contact blind index, service id) -> when its last waitlist confirmation was queued
+        self.waitlist_confirmations: dict[tuple[str, UUID], datetime] = {}
         self.email_claims: dict[UUID, tuple[UUID, datetime]] = {}
         self.queue: dict[UUID, QueueItem] = {}
         self.queue_contacts: dict[UUID, EncryptedContact] = {}

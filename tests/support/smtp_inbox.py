@@ -31,11 +31,12 @@ class Inbox:
 
 
 @contextmanager
-def smtp_inbox() -> Iterator[tuple[Inbox, int]]:
-    """An inbox served on a free loopback port; yields it and the port."""
+def smtp_inbox(*, smtputf8: bool = False) -> Iterator[tuple[Inbox, int]]:
+    """An inbox served on a free loopback port (offering SMTPUTF8 if asked); yields it and
+    the port."""
     inbox = Inbox()
     port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller = Controller(inbox, hostname="127.0.0.1", port=port, enable_SMTPUTF8=smtputf8)
     controller.start()
     try:
         yield inbox, port

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import pytest
 
+from adapters.email_addresses import EmailValidatorParser
 from adapters.phone_numbers import LibPhoneNumberParser
 from domain.contacts import ContactNormaliser
 from domain.errors import InvalidContact
 from domain.models import ContactMethod
 
-normaliser = ContactNormaliser(phone_parser=LibPhoneNumberParser())
+normaliser = ContactNormaliser(
+    phone_parser=LibPhoneNumberParser(), email_parser=EmailValidatorParser()
+)
 
 
 @pytest.mark.parametrize(
@@ -60,6 +63,33 @@ def test_emails_are_trimmed_and_lower_cased(raw: str, expected: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("spellings", "canonical"),
+    [
+        (["имя@почта.рф", " Имя@ПОЧТА.РФ ", "имя@xn--80a1acny.xn--p1ai"], "имя@почта.рф"),
+        (
+            ["user@bücher.de", "User@BÜCHER.de", "user@xn--bcher-kva.de", "USER@XN--BCHER-KVA.DE"],
+            "user@bücher.de",
+        ),
+        # NFD (u + combining diaeresis) and NFC are one address
+        (["user@bu\u0308cher.de", "user@b\u00fccher.de"], "user@bücher.de"),
+        (["Анна.Петрова@Example.COM"], "анна.петрова@example.com"),
+    ],
+)
+def test_internationalised_emails_are_valid_and_have_one_canonical_form(
+    spellings: list[str], canonical: str
+) -> None:
+    assert {normaliser.normalise(ContactMethod.EMAIL, raw).value for raw in spellings} == {
+        canonical
+    }
+
+
+def test_the_canonical_form_is_stable() -> None:
+    for raw in ("имя@почта.рф", "User@BÜCHER.de", "A@B.RU"):
+        once = normaliser.normalise(ContactMethod.EMAIL, raw).value
+        assert normaliser.normalise(ContactMethod.EMAIL, once).value == once
+
+
+@pytest.mark.parametrize(
     "raw",
     [
         "anna",
@@ -72,6 +102,11 @@ def test_emails_are_trimmed_and_lower_cased(raw: str, expected: str) -> None:
         "<anna@example.com>",
         "a" * 65 + "@example.com",
         "anna@" + "a" * 250 + ".ru",
+        "anna..petrova@example.com",
+        "anna@localhost",
+        "имя@почта",
+        "user@xn--invalid-.de",
+        "Anna <anna@example.com>",
     ],
 )
 def test_malformed_emails_are_refused(raw: str) -> None:

@@ -17,6 +17,7 @@ from domain.models import AppointmentStatus, ConsentEvidence, ConsentKind, SlotS
 from domain.use_cases.hold_slot import HoldSlotCommand, HoldSlotUseCase
 from tests.support.builders import a_service, a_slot
 from tests.support.fakes import (
+    FakeEmailParser,
     FakeEncryptor,
     FakePhoneParser,
     FixedClock,
@@ -35,7 +36,7 @@ def make(
         uow=uow,
         clock=clock,
         encryptor=FakeEncryptor(),
-        contacts=ContactNormaliser(phone_parser=FakePhoneParser()),
+        contacts=ContactNormaliser(phone_parser=FakePhoneParser(), email_parser=FakeEmailParser()),
     )
     return use_case, uow, clock
 

@@ -12,6 +12,7 @@ from domain.errors import ServiceNotFound, UnknownConsentVersion, ValidationFail
 from domain.models import ConsentEvidence, ConsentKind, ConsentSubject
 from domain.use_cases.hold_slot import HoldSlotUseCase
 from tests.support.fakes import (
+    FakeEmailParser,
     FakeEncryptor,
     FakePhoneParser,
     FixedClock,
@@ -98,7 +99,7 @@ async def test_the_hold_lasts_as_configured() -> None:
         uow=uow,
         clock=clock,
         encryptor=FakeEncryptor(),
-        contacts=ContactNormaliser(phone_parser=FakePhoneParser()),
+        contacts=ContactNormaliser(phone_parser=FakePhoneParser(), email_parser=FakeEmailParser()),
         hold_for=timedelta(minutes=10),
     )
     slot = seeded(uow, clock)

@@ -37,6 +37,7 @@ from domain.use_cases.record_frontend_event import (
 from tests.support.builders import a_service
 from tests.support.crm_fakes import FixedConciergeLinks, InMemoryWaitlistSubmissions
 from tests.support.fakes import (
+    FakeEmailParser,
     FakeEncryptor,
     FakePhoneParser,
     FixedClock,
@@ -63,7 +64,9 @@ class Flow:
         self.create = CreateWaitlistRequestUseCase(
             clock=self.clock,
             encryptor=self.encryptor,
-            contacts=ContactNormaliser(phone_parser=FakePhoneParser()),
+            contacts=ContactNormaliser(
+                phone_parser=FakePhoneParser(), email_parser=FakeEmailParser()
+            ),
             submissions=self.submissions,
         )
 
@@ -150,8 +153,9 @@ async def test_a_submission_writes_request_consents_lead_timeline_tracking_and_e
     flow = Flow()
     result = await flow.create.execute(command("  Anna@Example.COM "))
 
-    assert result.created and result.status is WaitlistStatus.NEW
+    assert result.created and result.waitlist_request_id is not None
     request = flow.store.waitlist[result.waitlist_request_id]
+    assert request.status is WaitlistStatus.NEW
     assert flow.encryptor.decrypt(request.contact.ciphertext) == "anna@example.com"
     assert request.contact.blind_index == flow.encryptor.blind_index("email", "anna@example.com")
     assert request.service_id == flow.service.id
@@ -218,8 +222,8 @@ async def test_the_same_phone_in_any_format_is_one_lead_and_one_active_request()
     third = await flow.create.execute(command("79991234567", "phone"))
 
     assert first.created and not second.created and not third.created
-    assert first.waitlist_request_id == second.waitlist_request_id == third.waitlist_request_id
-    assert len(flow.store.waitlist) == 1
+    assert second.waitlist_request_id is None and third.waitlist_request_id is None
+    assert list(flow.store.waitlist) == [first.waitlist_request_id]
     [lead] = flow.store.leads.values()
     assert lead.last_activity_at == flow.clock.now() > lead.first_activity_at
     assert len(flow.store.tracking) == 1
@@ -243,6 +247,27 @@ async def test_a_closed_request_does_not_block_a_new_one() -> None:
     assert second.created and second.waitlist_request_id != first.waitlist_request_id
 
 
+async def test_one_confirmation_email_per_contact_and_service_in_24_hours() -> None:
+    flow = Flow()
+
+    def close_all() -> None:
+        for request in flow.store.waitlist.values():
+            request.status = WaitlistStatus.DECLINED
+
+    await flow.create.execute(command("anna@example.com"))
+    await flow.create.execute(command("ANNA@example.com"))  # a repeat: none
+    close_all()
+    flow.clock.advance(timedelta(hours=23, minutes=59))
+    await flow.create.execute(command("anna@example.com"))  # a new request, too soon: none
+    await flow.create.execute(command("anna@example.com", slug="couples-session"))  # its own
+    assert len(flow.store.emails) == 2
+    close_all()
+    flow.clock.advance(timedelta(minutes=1))
+    await flow.create.execute(command("anna@example.com"))  # 24 hours after the first: one
+    assert len(flow.store.emails) == 3
+    assert len(flow.store.waitlist) == 4
+
+
 async def test_the_command_and_results_never_show_the_contact_in_repr() -> None:
     flow = Flow()
     cmd = command("anna@example.com")
@@ -255,7 +280,7 @@ async def test_the_command_and_results_never_show_the_contact_in_repr() -> None:
 
 async def test_the_lead_use_case_deduplicates_by_blind_index() -> None:
     flow = Flow()
-    contacts = ContactNormaliser(phone_parser=FakePhoneParser())
+    contacts = ContactNormaliser(phone_parser=FakePhoneParser(), email_parser=FakeEmailParser())
     leads = CreateOrUpdateLeadUseCase(uow=flow.uow, clock=flow.clock, encryptor=flow.encryptor)
     from domain.crm import LeadSource
     from domain.models import ContactMethod
@@ -330,6 +355,24 @@ async def test_a_frontend_event_of_the_plan_is_stored_with_its_source() -> None:
 
 
 @pytest.mark.parametrize(
+    "properties",
+    [
+        {"tg_flow": "concierge"},  # the seed's shape (FEAT-BKG-05): no service, no placement
+        {"tg_flow": "concierge", "placement": "no_slots_page"},
+        {"tg_flow": "concierge", "service_slug": SLUG},
+    ],
+)
+async def test_a_concierge_click_needs_only_its_tg_flow(properties: dict[str, object]) -> None:
+    flow = Flow()
+    use_case = RecordFrontendEventUseCase(uow=flow.uow, clock=flow.clock)
+
+    await use_case.execute(RecordFrontendEventCommand("cta_tg_click", properties))
+
+    [event] = flow.store.tracking
+    assert event.name == "cta_tg_click" and event.properties == properties
+
+
+@pytest.mark.parametrize(
     ("name", "properties"),
     [
         ("waitlist_submitted", {"service_slug": SLUG}),  # server-side only
@@ -339,6 +382,10 @@ async def test_a_frontend_event_of_the_plan_is_stored_with_its_source() -> None:
         ("show_no_slots", {"service_slug": "Not A Slug"}),
         ("show_no_slots", {"service_slug": 5}),
         ("cta_tg_click", {"service_slug": SLUG, "tg_flow": "booking"}),
+        ("cta_tg_click", {"service_slug": SLUG}),  # tg_flow is the one required property
+        ("cta_tg_click", {}),
+        ("cta_tg_click", {"tg_flow": "Concierge"}),
+        ("cta_tg_click", {"tg_flow": "concierge", "placement": "footer"}),
         ("show_no_slots", {"service_slug": "anna@example.com"}),
         ("show_no_slots", {"service_slug": "79991234567"}),
         ("waitlist_form_error", {"service_slug": SLUG, "error_code": "@anna_smith"}),
