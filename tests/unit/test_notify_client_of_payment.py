@@ -24,6 +24,7 @@ from domain.use_cases.handle_payment_notification import (
 )
 from domain.use_cases.notify_client_of_payment import NotifyClientOfPaymentUseCase
 from domain.use_cases.payment_status import PaymentSettings
+from domain.use_cases.refund_payments import RefundPaymentsUseCase
 from tests.support.builders import a_service, a_slot
 from tests.support.fakes import FakeEncryptor, FixedClock, InMemoryUnitOfWorkFactory
 from tests.support.payment_fakes import FakePaymentGateway, RecordingPaymentHook
@@ -73,7 +74,12 @@ class World:
             settings=PaymentSettings(public_site_url="https://site.example"),
             hook=hook,
         )
-        self.notify = HandlePaymentNotificationUseCase(**common, test_shop=False, hook=hook)
+        self.notify = HandlePaymentNotificationUseCase(
+            **common,
+            test_shop=False,
+            refunds=RefundPaymentsUseCase(**common, hook=hook),
+            hook=hook,
+        )
 
     async def pay(self, outcome: PaymentStatus = PaymentStatus.SUCCEEDED) -> Payment:
         await self.create.execute(CreatePaymentIntentCommand(appointment_id=self.appointment.id))
@@ -174,7 +180,7 @@ async def test_a_canceled_payment_sends_nothing() -> None:
     assert world.emails() == []
 
 
-async def test_money_for_a_hold_that_ran_out_confirms_nothing_so_no_confirmation() -> None:
+async def test_money_for_a_hold_that_ran_out_is_refunded_with_no_confirmation() -> None:
     world = World()
     await world.create.execute(CreatePaymentIntentCommand(appointment_id=world.appointment.id))
     store = world.uow.store
@@ -185,8 +191,9 @@ async def test_money_for_a_hold_that_ran_out_confirms_nothing_so_no_confirmation
     await world.notify.execute(
         PaymentNotification("payment.succeeded", payment.provider_payment_id)
     )
-    assert store.payments[payment.id].status is PaymentStatus.SUCCEEDED
-    assert world.emails() == []
+    # The money goes back at once: the client hears of the refund, never of a booking.
+    assert store.payments[payment.id].status is PaymentStatus.REFUNDED
+    assert [email.template for email in world.emails()] == [EmailTemplate.PAYMENT_REFUND]
 
 
 async def test_a_payment_already_on_its_way_back_gets_no_confirmation() -> None:
