@@ -277,3 +277,31 @@ def test_evidence_unpacks_as_the_booking_and_waitlist_pack_it() -> None:
         packed = encrypt_evidence(ENC, evidence)
         assert packed is not None
         assert unpack_evidence(ENC.decrypt(packed)) == evidence
+
+
+class UnreadableEncryptor(FakeEncryptor):
+    """Indexes like the real one but cannot decrypt: shows what happens before decryption."""
+
+    def decrypt(self, token: str) -> str:
+        raise RuntimeError("no key for this token")
+
+
+async def test_the_audit_row_is_committed_before_anything_is_decrypted() -> None:
+    world = World()
+    world.source.file(phone_lookup(), stored_for_phone())
+    use_case = ReportSubjectDataUseCase(
+        uow=world.uow,
+        clock=world.clock,
+        staff=FakeStaffDirectory(MANAGER),
+        encryptor=UnreadableEncryptor(),
+        contacts=ContactNormaliser(phone_parser=FakePhoneParser()),
+        source=world.source,
+    )
+
+    with pytest.raises(RuntimeError):
+        await use_case.execute(
+            ReportSubjectDataCommand(MANAGER.user_id, ContactMethod.PHONE, PHONE)
+        )
+
+    [entry] = world.uow.store.contact_access
+    assert (entry.kind, entry.row_count) == (ContactAccessKind.SUBJECT_ACCESS, 7)
