@@ -54,6 +54,11 @@ from admin.staff_access_form import (
     StaffAccessUseCases,
     build_staff_access_form,
 )
+from admin.subject_access_form import (
+    SUBJECT_ACCESS_FORM,
+    SubjectAccess,
+    build_subject_access_form,
+)
 from admin.table_schemas import TableSchemas, column_titles, table_title
 from admin.validators import guard_form, table_validators
 from admin.write_errors import ReadableWriteErrors
@@ -390,6 +395,7 @@ FORM_ROLES: dict[str, frozenset[StaffRole]] = {
     REVEAL_CONTACT_FORM: ALL_ROLES,
     EXPORT_LEADS_FORM: MANAGERS,
     STAFF_ACCESS_FORM: ADMINS,
+    SUBJECT_ACCESS_FORM: MANAGERS,
 }
 DASHBOARD_URL = "/admin/dashboard/"
 LINKS = (LinkRule("Панель руководителя", DASHBOARD_URL, MANAGERS),)
@@ -427,6 +433,7 @@ def build_admin(
     staff: StaffDirectory,
     schemas: Sequence[FormSchemaSource] = (),
     staff_access: StaffAccessUseCases | None = None,
+    subject_access: SubjectAccess | None = None,
     dashboard: DashboardPage | None = None,
 ) -> LoginGuard:
     """The whole staff admin as one ASGI app (mount it at ``/admin/``)."""
@@ -436,6 +443,8 @@ def build_admin(
     if staff_access is not None:
         form_configs.append(build_staff_access_form(staff_access))
         schemas = (*schemas, StaffAccessFormSchema(staff_access))
+    if subject_access is not None:
+        form_configs.append(build_subject_access_form(subject_access))
     tables = table_configs()
     policy = build_policy(form_configs, tables)
     # The same rules again inside Piccolo, for anything that got past the gate; and for the

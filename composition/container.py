@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from piccolo.engine.base import Engine
 
@@ -19,6 +20,7 @@ from adapters.yookassa.gateway import YooKassaPaymentGateway
 from adapters.yookassa.sandbox import YooKassaSandbox
 from admin.forms import StaffForms
 from admin.staff_access_form import StaffAccessUseCases
+from admin.subject_access_form import SubjectAccess
 from composition.database import database_engine
 from domain.contacts import ContactNormaliser
 from domain.crm_ports import Mailer
@@ -52,6 +54,7 @@ from domain.use_cases.reconcile_payments import ReconcilePaymentsUseCase
 from domain.use_cases.record_frontend_event import RecordFrontendEventUseCase
 from domain.use_cases.record_lead_payment_event import RecordLeadPaymentEventUseCase
 from domain.use_cases.refund_payments import RefundPaymentsUseCase
+from domain.use_cases.report_subject_data import ReportSubjectDataUseCase
 from domain.use_cases.reveal_contact import RevealContactUseCase
 from domain.use_cases.send_pending_emails import SendPendingEmailsUseCase
 from tables.core.tracking_delivery import PiccoloTrackingDeliveryQueue
@@ -63,7 +66,12 @@ from tables.staff.repositories import (
     PiccoloStaffDirectory,
 )
 from tables.staff.sessions import PiccoloStaffSessionStore
+from tables.staff.subject_data import PiccoloSubjectDataSource
 from tables.uow import PiccoloUnitOfWork, unit_of_work_factory
+
+# The practice's time zone, for what staff and clients read (the subject access file).
+# TODO(PRACTICE_TIMEZONE): read it from the settings once they carry it.
+PRACTICE_TIMEZONE = ZoneInfo("Europe/Moscow")
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +111,7 @@ class Container:
     send_pending_emails: SendPendingEmailsUseCase
     staff: StaffForms
     staff_access: StaffAccessUseCases
+    subject_access: SubjectAccess
     staff_directory: StaffDirectory
     payments: PaymentServices
     purge_staff_sessions: PurgeStaffSessionsUseCase
@@ -159,6 +168,17 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         ),
         staff=build_staff_forms(uow, clock, encryptor, staff_directory),
         staff_access=build_staff_access(engine, clock, staff_directory),
+        subject_access=SubjectAccess(
+            report=ReportSubjectDataUseCase(
+                uow=uow,
+                clock=clock,
+                staff=staff_directory,
+                encryptor=encryptor,
+                contacts=contacts,
+                source=PiccoloSubjectDataSource(),
+            ),
+            timezone=PRACTICE_TIMEZONE,
+        ),
         staff_directory=staff_directory,
         payments=build_payments(settings, uow, clock, encryptor),
         purge_staff_sessions=PurgeStaffSessionsUseCase(

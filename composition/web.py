@@ -57,6 +57,7 @@ def build_admin_app(container: Container) -> LoginGuard:
         staff=container.staff_directory,
         dashboard=dashboard,
         staff_access=container.staff_access,
+        subject_access=container.subject_access,
     )
 
 

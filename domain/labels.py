@@ -81,6 +81,7 @@ ACCESS_REASON_LABELS: dict[AccessReason, str] = {
 CONTACT_ACCESS_KIND_LABELS: dict[ContactAccessKind, str] = {
     ContactAccessKind.CONTACT_REVEAL: "Просмотр контакта",
     ContactAccessKind.EXPORT_WITH_CONTACTS: "Выгрузка с контактами",
+    ContactAccessKind.SUBJECT_ACCESS: "Данные субъекта",
 }
 
 LEAD_STATUS_LABELS: dict[LeadStatus, str] = {

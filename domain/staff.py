@@ -66,6 +66,7 @@ class AccessReason(enum.StrEnum):
 class ContactAccessKind(enum.StrEnum):
     CONTACT_REVEAL = "contact_reveal"
     EXPORT_WITH_CONTACTS = "export_with_contacts"
+    SUBJECT_ACCESS = "subject_access"  # everything stored for a contact, for the person
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +79,9 @@ class StaffMember:
         return self.role.at_least(StaffRole.MANAGER)
 
     def may_export_leads(self) -> bool:
+        return self.role.at_least(StaffRole.MANAGER)
+
+    def may_answer_subject_access(self) -> bool:
         return self.role.at_least(StaffRole.MANAGER)
 
     def may_work_any_request(self) -> bool:

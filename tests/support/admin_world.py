@@ -96,6 +96,7 @@ async def make_world(**admin_overrides: Any) -> AdminWorld:
             forms=container.staff,
             staff=container.staff_directory,
             staff_access=container.staff_access,
+            subject_access=container.subject_access,
         )
         app = build_app(container, admin=admin)
     else:
