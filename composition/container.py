@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from zoneinfo import ZoneInfo
 
 from piccolo.engine.base import Engine
 
@@ -70,8 +69,6 @@ from tables.staff.subject_data import PiccoloSubjectDataSource
 from tables.uow import PiccoloUnitOfWork, unit_of_work_factory
 
 # The practice's time zone, for what staff and clients read (the subject access file).
-# TODO(PRACTICE_TIMEZONE): read it from the settings once they carry it.
-PRACTICE_TIMEZONE = ZoneInfo("Europe/Moscow")
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,7 +174,7 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
                 contacts=contacts,
                 source=PiccoloSubjectDataSource(),
             ),
-            timezone=PRACTICE_TIMEZONE,
+            timezone=settings.practice_time.zone,
         ),
         staff_directory=staff_directory,
         payments=build_payments(settings, uow, clock, encryptor),
