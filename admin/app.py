@@ -31,6 +31,7 @@ from admin.forms import (
     CLAIM_FORM,
     EXPORT_LEADS_FORM,
     REVEAL_CONTACT_FORM,
+    WITHDRAW_CONSENT_FORM,
     StaffForms,
     build_form_schemas,
     build_forms,
@@ -388,6 +389,7 @@ FORM_ROLES: dict[str, frozenset[StaffRole]] = {
     CLAIM_FORM: ALL_ROLES,
     CHANGE_STATUS_FORM: ALL_ROLES,
     REVEAL_CONTACT_FORM: ALL_ROLES,
+    WITHDRAW_CONSENT_FORM: ALL_ROLES,
     EXPORT_LEADS_FORM: MANAGERS,
     STAFF_ACCESS_FORM: ADMINS,
 }

@@ -21,6 +21,7 @@ def worker_jobs() -> list[tuple[str, WorkerJob]]:
         ("deliver-tracking", lambda c: c.payments.deliver_tracking.execute()),
         ("purge-idempotency-keys", lambda c: c.payments.purge_idempotency_keys.execute()),
         ("purge-admin-sessions", lambda c: c.purge_staff_sessions.execute()),
+        ("erase-expired-contacts", lambda c: c.erase_expired_contacts.execute()),
     ]
 
 

@@ -18,12 +18,18 @@ from domain.models import require_aware
 MAX_EMAIL_ATTEMPTS = 8
 FIRST_RETRY_DELAY = timedelta(seconds=30)
 MAX_RETRY_DELAY = timedelta(hours=2)
+# The parameter the sending worker fills with the withdrawal link (see ``withdrawal_footer``).
+WITHDRAW_URL_PARAM = "withdraw_url"
+_FOOTER_STYLE = "font-size: 0.9em; color: #555"
 
 
 class EmailStatus(enum.StrEnum):
     PENDING = "pending"
     SENT = "sent"
     FAILED = "failed"
+    # The recipient withdrew consent (or their contact was erased): never sent, even when a
+    # worker had already leased it.
+    CANCELLED = "cancelled"
 
 
 class EmailTemplate(enum.StrEnum):
@@ -42,6 +48,9 @@ class OutgoingEmail:
     created_at: datetime
     sent_at: datetime | None = None
     last_error: str | None = None
+    # The recipient's blind index (namespace ``email``): how a withdrawal or the retention job
+    # finds the emails of a contact, to cancel and erase them.
+    recipient_index: str | None = None
 
     @classmethod
     def queue(
@@ -51,11 +60,13 @@ class OutgoingEmail:
         template: EmailTemplate,
         now: datetime,
         params: dict[str, str] | None = None,
+        recipient_index: str | None = None,
     ) -> OutgoingEmail:
         require_aware(now)
         return cls(
             id=uuid4(),
             recipient_ciphertext=recipient_ciphertext,
+            recipient_index=recipient_index,
             template=template,
             params=dict(params or {}),
             status=EmailStatus.PENDING,
@@ -96,6 +107,30 @@ def retry_delay(attempts: int) -> timedelta:
     return min(delay, MAX_RETRY_DELAY)
 
 
+def withdrawal_footer(params: dict[str, str]) -> tuple[str, str]:
+    """The last paragraph of every email to a client: how to withdraw consent.
+
+    Returns ``(text, html)``. The link is ``params[WITHDRAW_URL_PARAM]``, which only the
+    sending worker puts there, in memory, with a token it has just issued
+    (``SendPendingEmailsUseCase``): the outbox never holds a usable token. Without it (a
+    preview) the footer names the other ways to withdraw.
+    """
+    url = params.get(WITHDRAW_URL_PARAM, "")
+    lead = (
+        "Если вы передумали, вы можете в любой момент отозвать согласие на обработку "
+        "персональных данных"
+    )
+    effect = "Мы удалим ваш контакт, закроем ваши заявки и больше не будем вам писать."
+    if not url:
+        text = f"{lead}: позвоните или напишите администратору. {effect}"
+        return text, f'<p style="{_FOOTER_STYLE}">{html.escape(text)}</p>'
+    text = f"{lead} по ссылке:\n{url}\n{effect}"
+    link = f'<a href="{html.escape(url, quote=True)}">отозвать согласие</a>'
+    return text, (
+        f'<p style="{_FOOTER_STYLE}">{html.escape(lead)}: {link}. {html.escape(effect)}</p>'
+    )
+
+
 def render(template: EmailTemplate, params: dict[str, str]) -> tuple[str, str, str]:
     """Subject, plain text and HTML of a template, in Russian."""
     if template is EmailTemplate.WAITLIST_CONFIRMATION:
@@ -112,12 +147,13 @@ def _waitlist_confirmation(params: dict[str, str]) -> tuple[str, str, str]:
         "Спасибо, что оставили заявку в листе ожидания «Эмоционального баланса». "
         "Как только появится подходящее время, администратор свяжется с вами "
         "выбранным способом.",
-        "Если вы передумали или оставили заявку по ошибке, просто ответьте на это письмо.",
         f"Номер заявки: {request_ref}" if request_ref else "",
         "С уважением,\nадминистратор «Эмоционального баланса»",
     ]
-    text = "\n\n".join(p for p in paragraphs if p) + "\n"
+    footer_text, footer_html = withdrawal_footer(params)
+    text = "\n\n".join(p for p in paragraphs if p) + "\n\n" + footer_text + "\n"
     body = "".join(f"<p>{html.escape(p).replace(chr(10), '<br>')}</p>" for p in paragraphs if p)
+    body += footer_html
     html_doc = (
         '<!doctype html><html lang="ru"><head><meta charset="utf-8">'
         f"<title>{html.escape(subject)}</title></head>"

@@ -66,6 +66,8 @@ class AccessReason(enum.StrEnum):
 class ContactAccessKind(enum.StrEnum):
     CONTACT_REVEAL = "contact_reveal"
     EXPORT_WITH_CONTACTS = "export_with_contacts"
+    # Staff recorded a withdrawal received by phone or Telegram: the contact was erased.
+    CONSENT_WITHDRAWAL = "consent_withdrawal"
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +103,7 @@ class PickPurpose(enum.StrEnum):
 
     CLAIM = "claim"  # take a ``new`` request into work
     WORK = "work"  # change the status of, or reveal the contact of, a request in work
+    WITHDRAW = "withdraw"  # record a withdrawal of consent for the request's contact
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,4 @@
-"""CRM tables: waitlist requests, leads, the lead timeline, the email outbox."""
+"""CRM tables: waitlist requests, leads, the lead timeline, the email outbox, withdrawal tokens."""
 
 import os
 
@@ -9,12 +9,19 @@ from tables.crm.tables import (
     LeadTable,
     LeadTimelineEventTable,
     WaitlistRequestTable,
+    WithdrawalTokenTable,
 )
 
 APP_CONFIG = AppConfig(
     app_name="crm",
     migrations_folder_path=os.path.join(os.path.dirname(__file__), "piccolo_migrations"),
-    table_classes=[LeadTable, WaitlistRequestTable, LeadTimelineEventTable, EmailOutboxTable],
+    table_classes=[
+        LeadTable,
+        WaitlistRequestTable,
+        LeadTimelineEventTable,
+        EmailOutboxTable,
+        WithdrawalTokenTable,
+    ],
     migration_dependencies=["tables.core.piccolo_app", "piccolo.apps.user.piccolo_app"],
     commands=[],
 )

@@ -56,6 +56,7 @@ FORMS = {
     "Показать контакт": {"operator", "manager", "admin"},
     "Выгрузить лиды": {"manager", "admin"},
     "Изменить доступ сотрудника": {"admin"},
+    "Отозвать согласие": {"operator", "manager", "admin"},
 }
 
 
