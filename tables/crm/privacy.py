@@ -9,10 +9,13 @@ read), so concurrent withdrawals and retention workers never undo each other's w
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 from uuid import UUID
+
+from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 
 from domain.crm import ACTIVE_WAITLIST_STATUSES, WaitlistStatus
 from domain.emails import EmailStatus
@@ -199,11 +202,21 @@ class PiccoloContactErasure:
         ).where((a.client_email_index == contact_index) | (a.client_phone_index == contact_index))
 
 
-class PiccoloContactRetention:
-    """Implements ``ContactRetention``: runs outside any unit of work, row by row.
+@asynccontextmanager
+async def _transaction() -> AsyncIterator[None]:
+    """One row's erasure, whole or not at all (SQLite: ``IMMEDIATE``, as the unit of work)."""
+    engine: Any = WaitlistRequestTable._meta.db
+    if isinstance(engine, SQLiteEngine):
+        transaction = engine.transaction(transaction_type=TransactionType.immediate)
+    else:
+        transaction = engine.transaction()
+    async with transaction:
+        yield
 
-    Each row's emails are erased before the row itself: if a worker dies in between, the
-    row still matches and the next pass does both again.
+
+class PiccoloContactRetention:
+    """Implements ``ContactRetention``: runs outside any unit of work, one transaction per
+    row: the row's conditional UPDATE first, then (only if it won) its emails and tokens.
     """
 
     async def erase_closed_requests(self, closed_before: datetime, limit: int) -> int:
@@ -220,19 +233,30 @@ class PiccoloContactRetention:
         )
         erased = 0
         for row in rows:
-            await erase_emails(None, [row["contact_encrypted"]], closed_before)
-            done = (
-                await w.update(
-                    {
-                        w.contact_encrypted: ERASED_CIPHERTEXT,
-                        w.contact_index: erased_index(row["id"]),
-                    }
-                )
-                .where((w.id == row["id"]) & (w.contact_encrypted == row["contact_encrypted"]))
-                .returning(w.id)
-            )
-            erased += len(done)
+            async with _transaction():
+                erased += await self._erase_request(row, closed_before)
         return erased
+
+    async def _erase_request(self, row: dict[str, Any], closed_before: datetime) -> int:
+        w = WaitlistRequestTable
+        done = (
+            await w.update(
+                {
+                    w.contact_encrypted: ERASED_CIPHERTEXT,
+                    w.contact_index: erased_index(row["id"]),
+                }
+            )
+            .where(
+                (w.id == row["id"])
+                & (w.contact_encrypted == row["contact_encrypted"])
+                & w.status.is_in(list(CLOSED_STATUSES))
+                & (w.updated_at <= closed_before)
+            )
+            .returning(w.id)
+        )
+        if done:
+            await erase_emails(None, [row["contact_encrypted"]], closed_before)
+        return len(done)
 
     async def erase_idle_leads(self, idle_before: datetime, limit: int, now: datetime) -> int:
         w, lead = WaitlistRequestTable, LeadTable
@@ -251,19 +275,30 @@ class PiccoloContactRetention:
         )
         erased = 0
         for row in rows:
-            index = row["contact_index"]
+            async with _transaction():
+                erased += await self._erase_lead(row, idle_before, now)
+        return erased
+
+    async def _erase_lead(self, row: dict[str, Any], idle_before: datetime, now: datetime) -> int:
+        lead = LeadTable
+        index = row["contact_index"]
+        done = (
+            await lead.update(
+                {
+                    lead.contact_encrypted: ERASED_CIPHERTEXT,
+                    lead.contact_index: erased_index(row["id"]),
+                    lead.updated_at: now,
+                }
+            )
+            # Still idle: a submission that touched the lead meanwhile keeps it.
+            .where(
+                (lead.id == row["id"])
+                & (lead.contact_index == index)
+                & (lead.last_activity_at <= idle_before)
+            )
+            .returning(lead.id)
+        )
+        if done:
             await erase_emails(index, [row["contact_encrypted"]], now)
             await PiccoloWithdrawalTokens().release(index, now)
-            done = (
-                await lead.update(
-                    {
-                        lead.contact_encrypted: ERASED_CIPHERTEXT,
-                        lead.contact_index: erased_index(row["id"]),
-                        lead.updated_at: now,
-                    }
-                )
-                .where((lead.id == row["id"]) & (lead.contact_index == index))
-                .returning(lead.id)
-            )
-            erased += len(done)
-        return erased
+        return len(done)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import anyio
 import pytest
 from aiosmtpd.controller import Controller
 
@@ -186,6 +187,11 @@ async def test_after_a_withdrawal_no_trace_of_the_contact_remains_and_nothing_mo
         [claim] = await uow.email_outbox.claim_due(now, now + timedelta(minutes=5), 10)
         await uow.commit()
     theirs = await stored_secrets() - before
+    index = container.encryptor.blind_index("email", ADDRESS)
+    queued = await EmailOutboxTable.select(EmailOutboxTable.recipient_index).where(
+        EmailOutboxTable.status == EmailStatus.PENDING.value
+    )
+    assert queued == [{"recipient_index": index}]  # both stores write the blind index
     # The blind index, two request ciphertexts (the lead's and the email's are the first's),
     # the appointment's name and email.
     assert len(theirs) == 5
@@ -305,3 +311,42 @@ async def test_after_retention_no_trace_of_a_closed_contact_remains_and_active_o
     assert await w.count().where(w.contact_encrypted != "") == 0
     assert await LeadTable.count().where(LeadTable.contact_encrypted != "") == 0
     assert OTHER not in await dump()
+
+
+@pytest.mark.postgres
+async def test_retention_workers_racing_erase_each_contact_once(db: object) -> None:
+    container, slugs = await world()
+    for n in range(12):
+        await container.create_waitlist_request.execute(
+            submission(slugs[n % len(slugs)], f"racer{n}@example.org")
+        )
+    long_ago = datetime.now(UTC) - timedelta(days=200)
+    await WaitlistRequestTable.update(
+        {WaitlistRequestTable.status: "expired", WaitlistRequestTable.updated_at: long_ago}
+    ).where(WaitlistRequestTable.status == "new")
+    await LeadTable.update({LeadTable.last_activity_at: long_ago}).where(
+        LeadTable.contact_encrypted != ""
+    )
+
+    def worker() -> EraseExpiredContactsUseCase:
+        return EraseExpiredContactsUseCase(
+            store=PiccoloContactRetention(), clock=container.clock, batch_size=5
+        )
+
+    done = 0
+    for _ in range(4):
+        async with anyio.create_task_group() as group:
+            results: list[int] = []
+
+            async def run(results: list[int] = results) -> None:
+                results.append(await worker().execute())
+
+            for _ in range(3):
+                group.start_soon(run)
+        done += sum(results)
+
+    assert done == 24  # twelve requests and twelve leads, each erased by one worker only
+    assert (
+        await WaitlistRequestTable.count().where(WaitlistRequestTable.contact_encrypted != "") == 0
+    )
+    assert await LeadTable.count().where(LeadTable.contact_encrypted != "") == 0
