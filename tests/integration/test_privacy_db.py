@@ -20,6 +20,7 @@ from composition.container import Container, build_container
 from domain.emails import EmailStatus
 from domain.errors import WithdrawalTokenNotFound
 from domain.models import ConsentEvidence
+from domain.privacy import hash_withdrawal_token
 from domain.use_cases.create_waitlist_request import CreateWaitlistRequestCommand
 from domain.use_cases.erase_expired_contacts import EraseExpiredContactsUseCase
 from domain.use_cases.hold_slot import HoldSlotCommand
@@ -180,6 +181,9 @@ async def test_after_a_withdrawal_no_trace_of_the_contact_remains_and_nothing_mo
         t for (rcpt, _), t in zip(inbox.messages, inbox.texts(), strict=True) if rcpt == [ADDRESS]
     ]
     token = link.split("?token=", 1)[1].split()[0]
+    # Sent: the database holds the token's hash, never the token (not in the outbox's params).
+    sent_rows = await dump()
+    assert token not in sent_rows and hash_withdrawal_token(token) in sent_rows
     # A second request queues a confirmation; a worker leases it and stalls before sending.
     await container.create_waitlist_request.execute(submission(slugs[1]))
     now = datetime.now(UTC)
