@@ -37,6 +37,9 @@ async def withdraw_contact(
     gets ``consent_withdrawn``.
     """
     footprint = await uow.erasure.footprint(contact_index)
+    if footprint.is_empty:  # erased meanwhile (a concurrent withdrawal, retention)
+        await uow.withdrawal_tokens.release(contact_index, now)
+        return footprint
     for subject_id in footprint.consent_subjects:
         for record in await uow.consents.list_for_subject(subject_id):
             withdrawn = record.withdraw(now)

@@ -33,7 +33,7 @@ from tables.crm.tables import (
     WaitlistRequestTable,
     WithdrawalTokenTable,
 )
-from tables.database import as_utc, as_utc_or_none
+from tables.database import as_utc, as_utc_or_none, is_sqlite
 
 CLOSED_STATUSES = tuple(s.value for s in WaitlistStatus if s not in ACTIVE_WAITLIST_STATUSES)
 _ACTIVE = tuple(s.value for s in ACTIVE_WAITLIST_STATUSES)
@@ -123,11 +123,17 @@ class PiccoloContactErasure:
 
     async def footprint(self, contact_index: str) -> ContactFootprint:
         w, lead, a = WaitlistRequestTable, LeadTable, AppointmentTable
+        # The lead's row first, locked on PostgreSQL: a concurrent withdrawal of the same
+        # contact (the link and the staff form at once) waits here, then finds it erased and
+        # does nothing twice. (SQLite's ``BEGIN IMMEDIATE`` already serialises writers.)
+        leads_query = lead.select(lead.id, lead.contact_encrypted).where(
+            lead.contact_index == contact_index
+        )
+        if not is_sqlite(lead._meta.db):
+            leads_query = leads_query.lock_rows("UPDATE", of=(lead,))
+        leads = await leads_query
         requests = await w.select(w.id, w.lead, w.status, w.contact_encrypted).where(
             w.contact_index == contact_index
-        )
-        leads = await lead.select(lead.id, lead.contact_encrypted).where(
-            lead.contact_index == contact_index
         )
         appointments = await a.select(
             a.id, a.client_email_encrypted, a.client_phone_encrypted

@@ -19,11 +19,12 @@ from adapters.smtp_mailer import SmtpMailer
 from composition.container import Container, build_container
 from domain.emails import EmailStatus
 from domain.errors import WithdrawalTokenNotFound
-from domain.models import ConsentEvidence
+from domain.models import ConsentEvidence, StaffRole
 from domain.privacy import hash_withdrawal_token
 from domain.use_cases.create_waitlist_request import CreateWaitlistRequestCommand
 from domain.use_cases.erase_expired_contacts import EraseExpiredContactsUseCase
 from domain.use_cases.hold_slot import HoldSlotCommand
+from domain.use_cases.record_consent_withdrawal import RecordConsentWithdrawalCommand
 from domain.use_cases.send_pending_emails import SendPendingEmailsUseCase
 from domain.use_cases.withdraw_consent import WithdrawConsentCommand
 from tables.core.tables import AppointmentTable, ConsentRecordTable, SlotTable
@@ -37,6 +38,7 @@ from tables.crm.tables import (
 )
 from tables.database import is_sqlite
 from tables.demo import seed_demo
+from tables.staff.accounts import create_staff_user
 from tests.support.crm_fakes import RecordingMailer
 from tests.support.live_server import free_port
 
@@ -354,3 +356,37 @@ async def test_retention_workers_racing_erase_each_contact_once(db: object) -> N
         await WaitlistRequestTable.count().where(WaitlistRequestTable.contact_encrypted != "") == 0
     )
     assert await LeadTable.count().where(LeadTable.contact_encrypted != "") == 0
+
+
+@pytest.mark.postgres
+async def test_the_link_and_the_staff_form_at_once_withdraw_once(db: object) -> None:
+
+    container, slugs = await world()
+    await container.create_waitlist_request.execute(submission(slugs[0]))
+    mailer = RecordingMailer()
+    await SendPendingEmailsUseCase(
+        uow=container.uow,  # type: ignore[arg-type]
+        clock=container.clock,
+        encryptor=container.encryptor,
+        mailer=mailer,
+    ).execute()
+    token = mailer.sent[0].text.split("?token=", 1)[1].split()[0]
+    [request] = await WaitlistRequestTable.select(WaitlistRequestTable.id)
+    staff_id = await create_staff_user("olga", "a-long-password-1", StaffRole.OPERATOR)
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(container.withdraw_consent.execute, WithdrawConsentCommand(token))
+        group.start_soon(
+            container.staff.record_withdrawal.execute,
+            RecordConsentWithdrawalCommand(staff_id, request["id"]),
+        )
+
+    assert (
+        await LeadTimelineEventTable.count().where(
+            LeadTimelineEventTable.type == "consent_withdrawn"
+        )
+        == 1
+    )
+    assert (
+        await WaitlistRequestTable.count().where(WaitlistRequestTable.contact_encrypted != "") == 0
+    )
