@@ -125,9 +125,9 @@ def withdrawal_footer(params: dict[str, str]) -> tuple[str, str]:
         text = f"{lead}: позвоните или напишите администратору. {effect}"
         return text, f'<p style="{_FOOTER_STYLE}">{html.escape(text)}</p>'
     text = f"{lead} по ссылке:\n{url}\n{effect}"
-    link = f'<a href="{html.escape(url, quote=True)}">отозвать согласие</a>'
+    link = f'<a href="{html.escape(url, quote=True)}">по этой ссылке</a>'
     return text, (
-        f'<p style="{_FOOTER_STYLE}">{html.escape(lead)}: {link}. {html.escape(effect)}</p>'
+        f'<p style="{_FOOTER_STYLE}">{html.escape(lead)} {link}. {html.escape(effect)}</p>'
     )
 
 
