@@ -50,6 +50,8 @@ TEST_KEY_PREFIX = "test_"
 # A client needs a few minutes to pay: shorter holds are for demos and tests only.
 MIN_PRODUCTION_HOLD_MINUTES = 5
 DEFAULT_REQUEST_BUDGET_SECONDS = 10.0
+DEFAULT_CONTACT_RETENTION_DAYS = 180.0
+MAX_CONTACT_RETENTION_DAYS = 3650.0
 # A visitor's request held longer than this is a hung page, whatever the provider does.
 MAX_REQUEST_BUDGET_SECONDS = 120.0
 _TELEGRAM_BOT = re.compile(r"^[A-Za-z][A-Za-z0-9_]{3,30}[Bb][Oo][Tt]$")
@@ -115,6 +117,8 @@ class Settings:
     yookassa_request_budget_seconds: float = DEFAULT_REQUEST_BUDGET_SECONDS
     # The IANA zone clients read appointment times in (emails, the payment return page).
     practice_timezone: str = DEFAULT_PRACTICE_TIMEZONE
+    # How long a closed request's or an idle lead's contact is kept (``0``: the next pass).
+    contact_retention_days: float = DEFAULT_CONTACT_RETENTION_DAYS
     var_dir: Path = field(default=Path("var"))
 
     @property
@@ -259,6 +263,25 @@ def _parse_minutes(name: str, raw: str | None, default: float, maximum: float) -
         raise ConfigurationError(f"{name} must not be negative")
     if value > maximum:
         raise ConfigurationError(f"{name} must be at most {maximum:g} minutes")
+    return value
+
+
+def _parse_days(name: str, raw: str | None, default: float, maximum: float) -> float:
+    """Days, decimals allowed (``0.5`` is 12 hours; ``0`` is "at once")."""
+    if raw is None or not raw.strip():
+        return default
+    try:
+        value = float(Decimal(raw.strip().replace(",", ".")))
+    except InvalidOperation as exc:
+        raise ConfigurationError(
+            f"{name} must be a number of days (decimals allowed: 0.5 is 12 hours)"
+        ) from exc
+    if not math.isfinite(value):
+        raise ConfigurationError(f"{name} must be a finite number of days")
+    if value < 0:
+        raise ConfigurationError(f"{name} must not be negative")
+    if value > maximum:
+        raise ConfigurationError(f"{name} must be at most {maximum:g} days")
     return value
 
 
@@ -581,6 +604,12 @@ def load_settings(
             MAX_REQUEST_BUDGET_SECONDS,
         ),
         practice_timezone=_parse_timezone("PRACTICE_TIMEZONE", env.get("PRACTICE_TIMEZONE")),
+        contact_retention_days=_parse_days(
+            "CONTACT_RETENTION_DAYS",
+            env.get("CONTACT_RETENTION_DAYS"),
+            DEFAULT_CONTACT_RETENTION_DAYS,
+            MAX_CONTACT_RETENTION_DAYS,
+        ),
         var_dir=var,
     )
     if production and settings.uses_yookassa_sandbox:

@@ -60,13 +60,19 @@ from domain.use_cases.list_pickable_requests import (
     ListPickableRequestsUseCase,
     PickableRequestsResult,
 )
+from domain.use_cases.record_consent_withdrawal import (
+    RecordConsentWithdrawalCommand,
+    RecordConsentWithdrawalUseCase,
+)
 from domain.use_cases.reveal_contact import RevealContactCommand, RevealContactUseCase
 
 CLAIM_FORM = "Взять заявку в работу"
 CHANGE_STATUS_FORM = "Изменить статус заявки"
 REVEAL_CONTACT_FORM = "Показать контакт"
 EXPORT_LEADS_FORM = "Выгрузить лиды"
+WITHDRAW_CONSENT_FORM = "Отозвать согласие"
 FORM_GROUP = "Очередь заявок"
+PRIVACY_GROUP = "Персональные данные"
 REQUEST_FIELD = "waitlist_request_id"
 
 # A status the form may set: every move but taking into work, which is the claim form's.
@@ -82,6 +88,9 @@ REQUEST_STATUS_WORDS: dict[str, str] = {
     QueueStatus.NEW: "новая",
     QueueStatus.IN_PROGRESS: "в работе",
     QueueStatus.CONTACTED: "связались",
+    QueueStatus.BOOKED: "записан",
+    QueueStatus.DECLINED: "отказ",
+    QueueStatus.EXPIRED: "истекла",
 }
 TIME_WINDOW_WORDS: dict[str, str] = {
     TimeWindow.MORNING: "утро",
@@ -212,6 +221,12 @@ class RevealContactForm(BaseModel):
     _empty = field_validator("waitlist_request_id", "reason", mode="before")(_empty_is_none)
 
 
+class WithdrawConsentForm(BaseModel):
+    waitlist_request_id: RequestInWork = None  # type: ignore[valid-type]
+
+    _empty = field_validator("waitlist_request_id", mode="before")(_empty_is_none)
+
+
 class ExportLeadsForm(BaseModel):
     date_from: date | None = Field(default=None, title="С даты", json_schema_extra=_extra(True))
     date_to: date | None = Field(default=None, title="По дату", json_schema_extra=_extra(True))
@@ -233,6 +248,7 @@ class StaffForms:
     reveal_contact: RevealContactUseCase
     export_leads: ExportLeadsUseCase
     pickable: ListPickableRequestsUseCase
+    record_withdrawal: RecordConsentWithdrawalUseCase
     export_max_rows: int = 100_000
     # Requests one drop-down offers, oldest first; the label says when the list is cut.
     max_choices: int = DEFAULT_LIMIT
@@ -321,6 +337,20 @@ def build_forms(use_cases: StaffForms) -> list[FormConfig]:
             f"{contact.value}. Просмотр записан в журнал."
         )
 
+    async def withdraw_consent(request: Request, data: WithdrawConsentForm) -> str:
+        command = RecordConsentWithdrawalCommand(
+            staff_user_id=_user_id(request),
+            waitlist_request_id=_chosen(data.waitlist_request_id, CHOOSE_REQUEST),
+        )
+        result = await _run(lambda: use_cases.record_withdrawal.execute(command))
+        ref = short_id(result.waitlist_request_id)
+        if not result.withdrew:
+            return f"Контакт заявки {ref} уже удалён: отзывать нечего. Обращение записано в журнал."
+        return (
+            f"Согласие по заявке {ref} отозвано: контакт удалён из заявок, лидов и записей, "
+            "активные заявки закрыты, неотправленные письма отменены. Действие записано в журнал."
+        )
+
     async def export_leads(request: Request, data: ExportLeadsForm) -> FileResponse:
         export = await _run(
             lambda: use_cases.export_leads.execute(
@@ -376,6 +406,15 @@ def build_forms(use_cases: StaffForms) -> list[FormConfig]:
             "записывается в журнал доступа.",
             form_group="Лиды",
         ),
+        FormConfig(
+            name=WITHDRAW_CONSENT_FORM,
+            pydantic_model=WithdrawConsentForm,
+            endpoint=withdraw_consent,
+            description="Клиент отозвал согласие по телефону или в Telegram: выберите его "
+            "заявку. Контакт будет удалён везде, заявки закрыты, письма отменены. "
+            "Действие необратимо и записывается в журнал.",
+            form_group=PRIVACY_GROUP,
+        ),
     ]
 
 
@@ -394,6 +433,7 @@ FORM_MODELS: dict[str, type[BaseModel]] = {
     CHANGE_STATUS_FORM: ChangeStatusForm,
     REVEAL_CONTACT_FORM: RevealContactForm,
     EXPORT_LEADS_FORM: ExportLeadsForm,
+    WITHDRAW_CONSENT_FORM: WithdrawConsentForm,
 }
 _IN_WORK = _RequestPick(
     PickPurpose.WORK, "Заявка", "— выберите заявку —", "— нет заявок в работе —"
@@ -407,6 +447,9 @@ REQUEST_PICKS: dict[str, _RequestPick] = {
     ),
     CHANGE_STATUS_FORM: _IN_WORK,
     REVEAL_CONTACT_FORM: _IN_WORK,
+    WITHDRAW_CONSENT_FORM: _RequestPick(
+        PickPurpose.WITHDRAW, "Заявка", "— выберите заявку —", "— заявок нет —"
+    ),
 }
 
 
@@ -449,7 +492,7 @@ class FormSchemas:
         return schema
 
     def _request_property(self, pick: _RequestPick, result: PickableRequestsResult) -> Any:
-        with_status = pick.purpose is PickPurpose.WORK
+        with_status = pick.purpose is not PickPurpose.CLAIM
         empty = pick.empty if result.items else pick.empty_when_none
         choices = options(
             (empty, ""),

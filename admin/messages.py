@@ -10,6 +10,7 @@ MESSAGES: dict[str, str] = {
     "no_waitlist_request_to_claim": "Новых заявок в очереди нет.",
     "waitlist_request_already_claimed": "Заявку уже взял в работу другой сотрудник.",
     "waitlist_request_not_found": "Заявка не найдена.",
+    "contact_erased": "Контакт удалён по запросу клиента (отзыв согласия) или по сроку хранения.",
     "invalid_status_transition": "Такой переход статуса невозможен.",
     "outcome_not_allowed": "Этот результат не подходит к выбранному статусу.",
     "invalid_export_range": "Дата начала позже даты окончания.",

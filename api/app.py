@@ -20,8 +20,9 @@ from api.dependencies import ApiPorts
 from api.errors import EXCEPTION_HANDLERS
 from api.health import HealthController
 from api.mounts import mounted_asgi_handlers
-from api.pages import page_handlers
+from api.pages import ReferencePagesController, static_pages_router
 from api.payments import PaymentsController, YooKassaWebhookController
+from api.privacy import ConsentsController, PrivacyPagesController
 from api.public import PublicBookingController
 from api.rate_limit import RateLimiter, RateLimitMiddleware
 from api.waitlist import NoSlotsController
@@ -58,7 +59,9 @@ def create_app(
         route_handlers=[
             HealthController,
             PublicBookingController,
-            *([NoSlotsController, *page_handlers()] if ports.no_slots else []),
+            *([NoSlotsController, ReferencePagesController] if ports.no_slots else []),
+            *([ConsentsController, PrivacyPagesController] if ports.privacy else []),
+            *([static_pages_router()] if ports.no_slots or ports.privacy else []),
             *([PaymentsController, YooKassaWebhookController] if ports.payments else []),
             *extra_handlers,
             *mounted_asgi_handlers(mounted_apps or {}, config.trusted_proxies),

@@ -17,6 +17,7 @@ from domain.use_cases.handle_payment_notification import HandlePaymentNotificati
 from domain.use_cases.hold_slot import HoldSlotUseCase
 from domain.use_cases.list_services import ListServicesUseCase
 from domain.use_cases.record_frontend_event import RecordFrontendEventUseCase
+from domain.use_cases.withdraw_consent import WithdrawConsentUseCase
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +39,13 @@ class PaymentPorts:
 
 
 @dataclass(frozen=True, slots=True)
+class PrivacyPorts:
+    """Personal data: withdrawal of consent from the link in every email."""
+
+    withdraw_consent: WithdrawConsentUseCase
+
+
+@dataclass(frozen=True, slots=True)
 class ApiPorts:
     list_services: ListServicesUseCase
     get_availability: GetAvailabilityUseCase
@@ -46,6 +54,7 @@ class ApiPorts:
     # Keyword-only with a default, so apps built without the flow (some tests) stay valid.
     no_slots: NoSlotsPorts | None = field(default=None, kw_only=True)
     payments: PaymentPorts | None = field(default=None, kw_only=True)
+    privacy: PrivacyPorts | None = field(default=None, kw_only=True)
 
 
 # Injected as they are: Litestar must not try to validate our own objects.
@@ -65,3 +74,10 @@ def payments(ports: ApiPorts) -> PaymentPorts:
     if ports.payments is None:
         raise RuntimeError("payments are not wired")
     return ports.payments
+
+
+def privacy(ports: ApiPorts) -> PrivacyPorts:
+    """The withdrawal use case; its routes are only mounted when it is wired."""
+    if ports.privacy is None:
+        raise RuntimeError("privacy is not wired")
+    return ports.privacy

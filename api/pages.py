@@ -53,7 +53,7 @@ def render_page(title: str, body: str, scripts: tuple[str, ...] = ()) -> str:
     return _template("base.html").substitute(title=_e(title), body=body, scripts=tags)
 
 
-def _html(content: str, status_code: int = 200) -> Response[str]:
+def html_response(content: str, status_code: int = 200) -> Response[str]:
     return Response(
         content, status_code=status_code, media_type=MediaType.HTML, headers=SECURITY_HEADERS
     )
@@ -61,7 +61,7 @@ def _html(content: str, status_code: int = 200) -> Response[str]:
 
 def not_found_page(heading: str, message: str) -> Response[str]:
     body = _template("not_found.html").substitute(heading=_e(heading), message=_e(message))
-    return _html(render_page(heading, body), status_code=404)
+    return html_response(render_page(heading, body), status_code=404)
 
 
 def render_no_slots(page: NoSlotsPage) -> str:
@@ -109,7 +109,7 @@ class ReferencePagesController(Controller):
             return not_found_page(
                 "Услуга не найдена", "Такой услуги нет или запись на неё закрыта."
             )
-        return _html(render_no_slots(page))
+        return html_response(render_no_slots(page))
 
     @get("/payment-return/", media_type=MediaType.HTML)
     async def payment_return(
@@ -121,13 +121,10 @@ class ReferencePagesController(Controller):
         except ValueError:
             safe_id = ""
         body = _template("payment_return.html").substitute(payment_id=_e(safe_id))
-        return _html(render_page("Оплата записи", body, ("payment_return.js",)))
+        return html_response(render_page("Оплата записи", body, ("payment_return.js",)))
 
 
-def page_handlers() -> list[ControllerRouterHandler]:
-    return [
-        ReferencePagesController,
-        create_static_files_router(
-            path=STATIC_PATH, directories=[STATIC], include_in_schema=False, name="page-static"
-        ),
-    ]
+def static_pages_router() -> ControllerRouterHandler:
+    return create_static_files_router(
+        path=STATIC_PATH, directories=[STATIC], include_in_schema=False, name="page-static"
+    )

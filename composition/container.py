@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -34,6 +35,7 @@ from domain.use_cases.create_or_update_lead import CreateOrUpdateLeadUseCase
 from domain.use_cases.create_payment_intent import CreatePaymentIntentUseCase
 from domain.use_cases.create_waitlist_request import CreateWaitlistRequestUseCase
 from domain.use_cases.deliver_tracking_events import DeliverTrackingEventsUseCase
+from domain.use_cases.erase_expired_contacts import EraseExpiredContactsUseCase
 from domain.use_cases.expire_holds import ExpireHoldsUseCase
 from domain.use_cases.export_leads import ExportLeadsUseCase
 from domain.use_cases.get_availability import GetAvailabilityUseCase
@@ -50,13 +52,16 @@ from domain.use_cases.purge_idempotency_keys import PurgeIdempotencyKeysUseCase
 from domain.use_cases.purge_staff_sessions import PurgeStaffSessionsUseCase
 from domain.use_cases.purge_waitlist_confirmations import PurgeWaitlistConfirmationsUseCase
 from domain.use_cases.reconcile_payments import ReconcilePaymentsUseCase
+from domain.use_cases.record_consent_withdrawal import RecordConsentWithdrawalUseCase
 from domain.use_cases.record_frontend_event import RecordFrontendEventUseCase
 from domain.use_cases.record_lead_payment_event import RecordLeadPaymentEventUseCase
 from domain.use_cases.refund_payments import RefundPaymentsUseCase
 from domain.use_cases.report_subject_data import ReportSubjectDataUseCase
 from domain.use_cases.reveal_contact import RevealContactUseCase
 from domain.use_cases.send_pending_emails import SendPendingEmailsUseCase
+from domain.use_cases.withdraw_consent import WithdrawConsentUseCase
 from tables.core.tracking_delivery import PiccoloTrackingDeliveryQueue
+from tables.crm.privacy import PiccoloContactRetention
 from tables.crm.repositories import PiccoloWaitlistConfirmations
 from tables.crm.waitlist_submissions import waitlist_submissions_for
 from tables.staff.repositories import (
@@ -113,6 +118,8 @@ class Container:
     payments: PaymentServices
     purge_staff_sessions: PurgeStaffSessionsUseCase
     purge_waitlist_confirmations: PurgeWaitlistConfirmationsUseCase
+    withdraw_consent: WithdrawConsentUseCase
+    erase_expired_contacts: EraseExpiredContactsUseCase
 
 
 def build_container(settings: Settings, *, clock: Clock | None = None) -> Container:
@@ -129,6 +136,10 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
     staff_directory = PiccoloStaffDirectory()
     mailer = build_mailer(settings)
     leads = CreateOrUpdateLeadUseCase(uow=uow, clock=clock, encryptor=encryptor)
+
+    def piccolo_uow() -> PiccoloUnitOfWork:  # typed: it satisfies every narrow unit of work
+        return PiccoloUnitOfWork(engine)
+
     return Container(
         settings=settings,
         engine=engine,
@@ -161,9 +172,13 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         ),
         record_frontend_event=RecordFrontendEventUseCase(uow=uow, clock=clock),
         send_pending_emails=SendPendingEmailsUseCase(
-            uow=uow, clock=clock, encryptor=encryptor, mailer=mailer
+            uow=piccolo_uow,
+            clock=clock,
+            encryptor=encryptor,
+            mailer=mailer,
+            public_site_url=settings.public_site_url,
         ),
-        staff=build_staff_forms(uow, clock, encryptor, staff_directory),
+        staff=build_staff_forms(uow, clock, encryptor, staff_directory, piccolo_uow),
         staff_access=build_staff_access(engine, clock, staff_directory),
         subject_access=SubjectAccess(
             report=ReportSubjectDataUseCase(
@@ -184,16 +199,27 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         purge_waitlist_confirmations=PurgeWaitlistConfirmationsUseCase(
             confirmations=PiccoloWaitlistConfirmations(), clock=clock
         ),
+        withdraw_consent=WithdrawConsentUseCase(uow=piccolo_uow, clock=clock),
+        erase_expired_contacts=EraseExpiredContactsUseCase(
+            store=PiccoloContactRetention(),
+            clock=clock,
+            retention=timedelta(days=settings.contact_retention_days),
+        ),
     )
 
 
 def build_staff_forms(
-    uow: UnitOfWorkFactory, clock: Clock, encryptor: FernetEncryptor, staff: StaffDirectory
+    uow: UnitOfWorkFactory,
+    clock: Clock,
+    encryptor: FernetEncryptor,
+    staff: StaffDirectory,
+    piccolo_uow: Callable[[], PiccoloUnitOfWork],
 ) -> StaffForms:
     return StaffForms(
         claim=ClaimWaitlistRequestUseCase(uow=uow, clock=clock, staff=staff),
         change_status=ChangeWaitlistStatusUseCase(uow=uow, clock=clock, staff=staff),
         reveal_contact=RevealContactUseCase(uow=uow, clock=clock, staff=staff, encryptor=encryptor),
+        record_withdrawal=RecordConsentWithdrawalUseCase(uow=piccolo_uow, clock=clock, staff=staff),
         export_leads=ExportLeadsUseCase(
             uow=uow,
             clock=clock,

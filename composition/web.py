@@ -15,7 +15,7 @@ from admin.dashboard import Dashboard
 from admin.login_guard import LoginGuard
 from api.app import create_app
 from api.config import ApiConfig
-from api.dependencies import ApiPorts, NoSlotsPorts, PaymentPorts
+from api.dependencies import ApiPorts, NoSlotsPorts, PaymentPorts, PrivacyPorts
 from api.rate_limit import RateLimiter
 from composition.container import Container
 from composition.database import close_database, open_database
@@ -80,6 +80,7 @@ def build_app(container: Container, *, admin: LoginGuard | None = None) -> Lites
             get_payment=container.payments.get_payment,
             handle_payment_notification=container.payments.handle_notification,
         ),
+        privacy=PrivacyPorts(withdraw_consent=container.withdraw_consent),
     )
     config = ApiConfig(
         cors_allowed_origins=settings.cors_allowed_origins,

@@ -22,6 +22,7 @@ def worker_jobs() -> list[tuple[str, WorkerJob]]:
         ("purge-idempotency-keys", lambda c: c.payments.purge_idempotency_keys.execute()),
         ("purge-admin-sessions", lambda c: c.purge_staff_sessions.execute()),
         ("purge-waitlist-confirmations", lambda c: c.purge_waitlist_confirmations.execute()),
+        ("erase-expired-contacts", lambda c: c.erase_expired_contacts.execute()),
     ]
 
 

@@ -210,6 +210,7 @@ class LeadTimelineEventType(enum.StrEnum):
     PAYMENT_SUCCEEDED = "payment_succeeded"
     PAYMENT_CANCELED = "payment_canceled"
     PAYMENT_REFUNDED = "payment_refunded"
+    CONSENT_WITHDRAWN = "consent_withdrawn"
 
 
 @dataclass(frozen=True, slots=True)

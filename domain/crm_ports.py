@@ -114,6 +114,11 @@ class EmailOutbox(Protocol):
         """
         ...
 
+    async def still_held(self, claim: ClaimedEmail) -> bool:
+        """Whether this claim still holds the lease of a pending email: ``False`` once the
+        email was cancelled (a withdrawal) or the lease passed to another worker."""
+        ...
+
     async def mark_sent(self, claim: ClaimedEmail, now: datetime) -> bool:
         """Sent, if this claim still holds the lease; ``False`` otherwise."""
         ...

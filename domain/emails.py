@@ -26,12 +26,18 @@ MAX_EMAIL_ATTEMPTS = 8
 CONFIRMATION_INTERVAL = timedelta(hours=24)
 FIRST_RETRY_DELAY = timedelta(seconds=30)
 MAX_RETRY_DELAY = timedelta(hours=2)
+# The parameter the sending worker fills with the withdrawal link (see ``withdrawal_footer``).
+WITHDRAW_URL_PARAM = "withdraw_url"
+_FOOTER_STYLE = "font-size: 0.9em; color: #555"
 
 
 class EmailStatus(enum.StrEnum):
     PENDING = "pending"
     SENT = "sent"
     FAILED = "failed"
+    # The recipient withdrew consent (or their contact was erased): never sent, even when a
+    # worker had already leased it.
+    CANCELLED = "cancelled"
 
 
 class EmailTemplate(enum.StrEnum):
@@ -63,6 +69,9 @@ class OutgoingEmail:
     created_at: datetime
     sent_at: datetime | None = None
     last_error: str | None = None
+    # The recipient's blind index (namespace ``email``): how a withdrawal or the retention job
+    # finds the emails of a contact, to cancel and erase them.
+    recipient_index: str | None = None
 
     @classmethod
     def queue(
@@ -73,6 +82,7 @@ class OutgoingEmail:
         now: datetime,
         params: dict[str, str] | None = None,
         id: UUID | None = None,
+        recipient_index: str | None = None,
     ) -> OutgoingEmail:
         """A new pending email; give ``id`` (see :func:`outbox_id`) for one that must be
         queued at most once."""
@@ -80,6 +90,7 @@ class OutgoingEmail:
         return cls(
             id=id or uuid4(),
             recipient_ciphertext=recipient_ciphertext,
+            recipient_index=recipient_index,
             template=template,
             params=dict(params or {}),
             status=EmailStatus.PENDING,
@@ -190,6 +201,30 @@ def payment_refund_params(
     }
 
 
+def withdrawal_footer(params: dict[str, str]) -> tuple[str, str]:
+    """The last paragraph of every email to a client: how to withdraw consent.
+
+    Returns ``(text, html)``. The link is ``params[WITHDRAW_URL_PARAM]``, which only the
+    sending worker puts there, in memory, with a token it has just issued
+    (``SendPendingEmailsUseCase``): the outbox never holds a usable token. Without it (a
+    preview) the footer names the other ways to withdraw.
+    """
+    url = params.get(WITHDRAW_URL_PARAM, "")
+    lead = (
+        "Если вы передумали, вы можете в любой момент отозвать согласие на обработку "
+        "персональных данных"
+    )
+    effect = "Мы удалим ваш контакт, закроем ваши заявки и больше не будем вам писать."
+    if not url:
+        text = f"{lead}: позвоните или напишите администратору. {effect}"
+        return text, f'<p style="{_FOOTER_STYLE}">{html.escape(text)}</p>'
+    text = f"{lead} по ссылке:\n{url}\n{effect}"
+    link = f'<a href="{html.escape(url, quote=True)}">по этой ссылке</a>'
+    return text, (
+        f'<p style="{_FOOTER_STYLE}">{html.escape(lead)} {link}. {html.escape(effect)}</p>'
+    )
+
+
 def render(template: EmailTemplate, params: dict[str, str]) -> RenderedEmail:
     """Subject, plain text, HTML and attachments of a template, in Russian."""
     if template is EmailTemplate.WAITLIST_CONFIRMATION:
@@ -205,11 +240,14 @@ def _utc_iso(moment: datetime) -> str:
     return require_aware(moment).astimezone(UTC).isoformat()
 
 
-def _document(subject: str, paragraphs: list[str]) -> tuple[str, str]:
-    """Plain text and HTML of the same paragraphs (a newline inside one is a line break)."""
+def _document(subject: str, paragraphs: list[str], params: dict[str, str]) -> tuple[str, str]:
+    """Plain text and HTML of the same paragraphs (a newline inside one is a line break),
+    ending, as every email to a client does, with how to withdraw consent."""
     kept = [p for p in paragraphs if p]
-    text = "\n\n".join(kept) + "\n"
+    footer_text, footer_html = withdrawal_footer(params)
+    text = "\n\n".join(kept) + "\n\n" + footer_text + "\n"
     body = "".join(f"<p>{html.escape(p).replace(chr(10), '<br>')}</p>" for p in kept)
+    body += footer_html
     html_doc = (
         '<!doctype html><html lang="ru"><head><meta charset="utf-8">'
         f"<title>{html.escape(subject)}</title></head>"
@@ -232,10 +270,10 @@ def _waitlist_confirmation(params: dict[str, str]) -> RenderedEmail:
             "Спасибо, что оставили заявку в листе ожидания «Эмоционального баланса». "
             "Как только появится подходящее время, администратор свяжется с вами "
             "выбранным способом.",
-            "Если вы передумали или оставили заявку по ошибке, просто ответьте на это письмо.",
             f"Номер заявки: {request_ref}" if request_ref else "",
             _SIGNATURE,
         ],
+        params,
     )
     return RenderedEmail(subject=subject, text=text, html=html_doc)
 
@@ -267,6 +305,7 @@ def _payment_confirmation(params: dict[str, str]) -> RenderedEmail:
             "мы поможем перенести или отменить запись. Пожалуйста, предупредите нас заранее.",
             "До встречи!\nАдминистратор «Эмоционального баланса»",
         ],
+        params,
     )
     event = CalendarEvent(
         appointment_id=UUID(params["appointment_id"]),
@@ -332,5 +371,6 @@ def _payment_refund(params: dict[str, str]) -> RenderedEmail:
             _REFUND_NEXT[reason],
             _SIGNATURE,
         ],
+        params,
     )
     return RenderedEmail(subject=subject, text=text, html=html_doc)

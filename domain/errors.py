@@ -87,6 +87,18 @@ class WaitlistRequestNotFound(NotFound):
     message = "The waitlist request does not exist."
 
 
+class WithdrawalTokenNotFound(NotFound):
+    # Says nothing more than "not found": whether a token never existed, is malformed or
+    # belonged to someone is nobody's business.
+    code = "not_found"
+    message = "Not found."
+
+
+class ContactErased(NotFound):
+    code = "contact_erased"
+    message = "The contact was erased (consent withdrawn or retention period over)."
+
+
 class SlotNotAvailable(Conflict):
     code = "slot_not_available"
     message = "The slot is no longer free."

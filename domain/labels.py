@@ -82,6 +82,7 @@ CONTACT_ACCESS_KIND_LABELS: dict[ContactAccessKind, str] = {
     ContactAccessKind.CONTACT_REVEAL: "Просмотр контакта",
     ContactAccessKind.EXPORT_WITH_CONTACTS: "Выгрузка с контактами",
     ContactAccessKind.SUBJECT_ACCESS: "Данные субъекта",
+    ContactAccessKind.CONSENT_WITHDRAWAL: "Отзыв согласия (контакт удалён)",
 }
 
 LEAD_STATUS_LABELS: dict[LeadStatus, str] = {
@@ -104,6 +105,7 @@ TIMELINE_EVENT_LABELS: dict[LeadTimelineEventType, str] = {
     LeadTimelineEventType.PAYMENT_SUCCEEDED: "Оплата прошла",
     LeadTimelineEventType.PAYMENT_CANCELED: "Оплата отменена",
     LeadTimelineEventType.PAYMENT_REFUNDED: "Оплата возвращена",
+    LeadTimelineEventType.CONSENT_WITHDRAWN: "Согласие отозвано, контакт удалён",
 }
 
 REFUND_REASON_LABELS: dict[RefundReason, str] = {

@@ -67,6 +67,8 @@ class ContactAccessKind(enum.StrEnum):
     CONTACT_REVEAL = "contact_reveal"
     EXPORT_WITH_CONTACTS = "export_with_contacts"
     SUBJECT_ACCESS = "subject_access"  # everything stored for a contact, for the person
+    # Staff recorded a withdrawal received by phone or Telegram: the contact was erased.
+    CONSENT_WITHDRAWAL = "consent_withdrawal"
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +107,7 @@ class PickPurpose(enum.StrEnum):
 
     CLAIM = "claim"  # take a ``new`` request into work
     WORK = "work"  # change the status of, or reveal the contact of, a request in work
+    WITHDRAW = "withdraw"  # record a withdrawal of consent for the request's contact
 
 
 @dataclass(frozen=True, slots=True)

@@ -70,7 +70,7 @@ async def _rotate_row(
     condition: Any = pk == row[pk._meta.name]
     for column in spec.columns:
         token = row[column._meta.name]
-        if token is None:
+        if not token:  # nothing stored, or erased (withdrawal, retention): nothing to rotate
             continue
         if encryptor.is_current(token):
             report.values_already_current += 1

@@ -15,6 +15,7 @@ from tables.core.repositories import (
     PiccoloSlotRepository,
     PiccoloTrackingOutbox,
 )
+from tables.crm.privacy import PiccoloContactErasure, PiccoloWithdrawalTokens
 from tables.crm.repositories import (
     PiccoloEmailOutbox,
     PiccoloLeadRepository,
@@ -55,6 +56,8 @@ class PiccoloUnitOfWork:
         self.payments = PiccoloPaymentRepository()
         self.idempotency_keys = PiccoloIdempotencyKeyRepository()
         self.staff_accounts = PiccoloStaffAccounts(engine)
+        self.withdrawal_tokens = PiccoloWithdrawalTokens()
+        self.erasure = PiccoloContactErasure()
 
     async def __aenter__(self) -> Self:
         if self._engine.current_transaction.get() is not None:

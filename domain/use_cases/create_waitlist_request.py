@@ -171,6 +171,7 @@ def _draft(
     email = (
         OutgoingEmail.queue(
             recipient_ciphertext=encrypted.ciphertext,
+            recipient_index=encrypted.blind_index,
             template=EmailTemplate.WAITLIST_CONFIRMATION,
             params={"request_ref": str(request_id)[:8]},
             now=now,

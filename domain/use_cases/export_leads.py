@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from domain.errors import ExportTooLarge, InvalidExportRange, RoleRequired
 from domain.ports import Clock, Encryptor, UnitOfWorkFactory
+from domain.privacy import ERASED_CONTACT_LABEL, is_erased
 from domain.staff import (
     AccessReason,
     ContactAccessEntry,
@@ -97,7 +98,12 @@ class LeadExport:
         ]
         if self.include_contacts:
             token = row.contact_ciphertext
-            cells.append("" if token is None else self._encryptor.decrypt(token))
+            if token is None:
+                cells.append("")
+            elif is_erased(token):
+                cells.append(ERASED_CONTACT_LABEL)
+            else:
+                cells.append(self._encryptor.decrypt(token))
         return cells
 
     async def chunks(self) -> AsyncIterator[bytes]:

@@ -14,6 +14,8 @@ from domain.use_cases.staff_access import require_staff
 DEFAULT_LIMIT = 200
 CLAIMABLE = frozenset({QueueStatus.NEW})
 IN_WORK = frozenset({QueueStatus.IN_PROGRESS, QueueStatus.CONTACTED})
+# A person may withdraw consent whatever became of their request, until it is withdrawn.
+WITHDRAWABLE = frozenset(QueueStatus) - {QueueStatus.WITHDRAWN}
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +41,8 @@ class ListPickableRequestsUseCase:
       requests assigned to them that are still in work (``in_progress``, ``contacted``);
       managers and admins, who may act on any request, get every active one (``new``
       included).
+    - To record a withdrawal of consent (a call or a message may reach anyone): every
+      request not yet withdrawn, for every role.
     - Oldest first, at most ``limit``; ``truncated`` says that more qualify.
     - Each request carries its id, status, service title, time window and submission time:
       no contact, not even encrypted.
@@ -54,6 +58,8 @@ class ListPickableRequestsUseCase:
         assignee_id: int | None = None
         if command.purpose is PickPurpose.CLAIM:
             statuses = CLAIMABLE
+        elif command.purpose is PickPurpose.WITHDRAW:
+            statuses = WITHDRAWABLE
         elif member.may_work_any_request():
             statuses = ACTIVE_WAITLIST_STATUSES
         else:

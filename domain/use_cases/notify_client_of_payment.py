@@ -74,6 +74,8 @@ class NotifyClientOfPaymentUseCase:
         email = OutgoingEmail.queue(
             id=outbox_id(template, payment.id),
             recipient_ciphertext=appointment.client.email,
+            # So a withdrawal of consent finds and cancels it by the contact's blind index.
+            recipient_index=appointment.client.email_index,
             template=template,
             params=params,
             now=now,

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import UUID, uuid4
 
-from domain.errors import NotAssignedToYou, WaitlistRequestNotFound
+from domain.errors import ContactErased, NotAssignedToYou, WaitlistRequestNotFound
 from domain.ports import Clock, Encryptor, UnitOfWorkFactory
+from domain.privacy import is_erased
 from domain.staff import AccessReason, ContactAccessEntry, ContactAccessKind, RevealedContact
 from domain.staff_ports import StaffDirectory
 from domain.use_cases.staff_access import require_staff
@@ -26,6 +27,7 @@ class RevealContactUseCase:
       to them (``not_assigned_to_you``); managers and admins see any.
     - Every reveal writes a ``contact_access_log`` row (who, which request and lead, the typed
       reason, when) in the same transaction; without that row nothing is shown.
+    - An erased contact (withdrawn, or past retention) is ``contact_erased``: nothing to show.
     - The plaintext lives only in the returned object, which masks itself in ``repr``.
     """
 
@@ -51,6 +53,8 @@ class RevealContactUseCase:
                 raise WaitlistRequestNotFound()
             if not member.may_reveal_any_contact() and item.assignee_id != member.user_id:
                 raise NotAssignedToYou()
+            if is_erased(contact.ciphertext):
+                raise ContactErased()
             revealed = RevealedContact(
                 waitlist_request_id=item.id,
                 method=contact.method,

@@ -6,9 +6,19 @@ import logging
 from datetime import timedelta
 
 from domain.crm_ports import Mailer
-from domain.emails import MAX_EMAIL_ATTEMPTS, ClaimedEmail, EmailMessage, render, retry_delay
+from domain.emails import (
+    MAX_EMAIL_ATTEMPTS,
+    WITHDRAW_URL_PARAM,
+    ClaimedEmail,
+    EmailMessage,
+    render,
+    retry_delay,
+)
 from domain.errors import MailRejected
-from domain.ports import Clock, Encryptor, UnitOfWorkFactory
+from domain.models import ContactMethod
+from domain.ports import Clock, Encryptor
+from domain.privacy import issue_withdrawal_token, withdrawal_url
+from domain.privacy_ports import EmailDeliveryUnitOfWorkFactory
 
 logger = logging.getLogger("domain.emails")
 
@@ -27,15 +37,22 @@ class SendPendingEmailsUseCase:
       1 min, 2 min ... at most 2 h); a permanent rejection (5xx) or the last attempt marks the
       message ``failed``.
     - Logs carry the outbox id and the error class only, never the address or the body.
+    - Right before sending, a short transaction checks that the lease still holds a pending
+      email: one cancelled meanwhile (its recipient withdrew consent) is never sent. The
+      same transaction stores a fresh withdrawal token (its hash, bound to the recipient's
+      blind index); the link with the token goes into this message only, never into the
+      outbox. (A withdrawal that commits during the SMTP conversation itself cannot stop
+      that one message: no transaction spans a network call.)
     """
 
     def __init__(
         self,
         *,
-        uow: UnitOfWorkFactory,
+        uow: EmailDeliveryUnitOfWorkFactory,
         clock: Clock,
         encryptor: Encryptor,
         mailer: Mailer,
+        public_site_url: str = "http://127.0.0.1:8000",
         batch_size: int = 20,
         lease: timedelta = DEFAULT_LEASE,
         max_attempts: int = MAX_EMAIL_ATTEMPTS,
@@ -47,6 +64,7 @@ class SendPendingEmailsUseCase:
         self._batch_size = batch_size
         self._lease = lease
         self._max_attempts = max_attempts
+        self._public_site_url = public_site_url
 
     async def execute(self) -> int:
         now = self._clock.now()
@@ -62,9 +80,14 @@ class SendPendingEmailsUseCase:
         email = claim.email
         error: Exception | None = None
         try:
+            to = self._encryptor.decrypt(email.recipient_ciphertext)
+            url = await self._still_ours_with_link(claim, to)
+            if url is None:
+                logger.info("email %s not sent: cancelled or no longer leased", email.id)
+                return 0
             message = EmailMessage.of(
-                render(email.template, email.params),
-                to=self._encryptor.decrypt(email.recipient_ciphertext),
+                render(email.template, {**email.params, WITHDRAW_URL_PARAM: url}),
+                to=to,
                 message_id=email.id,
             )
             await self._mailer.send(message)
@@ -92,3 +115,15 @@ class SendPendingEmailsUseCase:
             "email %s not sent (attempt %d): %s", email.id, email.attempts, type(error).__name__
         )
         return 0
+
+    async def _still_ours_with_link(self, claim: ClaimedEmail, to: str) -> str | None:
+        """The withdrawal link for this message, or ``None`` when it must not be sent."""
+        now = self._clock.now()
+        async with self._uow() as uow:
+            if not await uow.email_outbox.still_held(claim):
+                return None
+            index = self._encryptor.blind_index(ContactMethod.EMAIL.value, to)
+            token, record = issue_withdrawal_token(index, now)
+            await uow.withdrawal_tokens.add(record)
+            await uow.commit()
+        return withdrawal_url(self._public_site_url, token)

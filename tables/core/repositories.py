@@ -227,6 +227,12 @@ class PiccoloConsentRepository:
             )
         )
 
+    async def mark_withdrawn(self, record: ConsentRecord) -> None:
+        t = ConsentRecordTable
+        await t.update({t.withdrawn_at: record.withdrawn_at}).where(
+            (t.id == record.id) & t.withdrawn_at.is_null()
+        )
+
     async def list_for_subject(self, subject_id: UUID) -> Sequence[ConsentRecord]:
         rows = await ConsentRecordTable.select().where(ConsentRecordTable.subject_id == subject_id)
         return [

@@ -1,5 +1,5 @@
-"""CRM tables: waitlist requests, leads, the lead timeline, the email outbox and the last
-waitlist confirmation per contact and service."""
+"""CRM tables: waitlist requests, leads, the lead timeline, the email outbox, withdrawal tokens
+and the last waitlist confirmation per contact and service."""
 
 import os
 
@@ -11,6 +11,7 @@ from tables.crm.tables import (
     LeadTimelineEventTable,
     WaitlistConfirmationTable,
     WaitlistRequestTable,
+    WithdrawalTokenTable,
 )
 
 APP_CONFIG = AppConfig(
@@ -22,6 +23,7 @@ APP_CONFIG = AppConfig(
         LeadTimelineEventTable,
         EmailOutboxTable,
         WaitlistConfirmationTable,
+        WithdrawalTokenTable,
     ],
     migration_dependencies=["tables.core.piccolo_app", "piccolo.apps.user.piccolo_app"],
     commands=[],

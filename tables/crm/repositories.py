@@ -150,6 +150,7 @@ EMAIL_ROW = Row[OutgoingEmail](
     created_at="created_at",
     sent_at="sent_at",
     last_error="last_error",
+    recipient_index="recipient_index",
 )
 
 # The predicate of the partial unique index ``waitlist_requests_one_active``, as literals: a
@@ -273,6 +274,7 @@ def email_from_row(row: dict[str, Any]) -> OutgoingEmail:
         created_at=as_utc(row["created_at"]),
         sent_at=as_utc_or_none(row["sent_at"]),
         last_error=row["last_error"],
+        recipient_index=row.get("recipient_index"),
     )
 
 
@@ -408,6 +410,16 @@ class PiccoloEmailOutbox:
             if rows:
                 claimed.append(ClaimedEmail(email=email_from_row(rows[0]), claim_token=token))
         return claimed
+
+    async def still_held(self, claim: ClaimedEmail) -> bool:
+        t = EmailOutboxTable
+        return bool(
+            await t.exists().where(
+                (t.id == claim.email.id)
+                & (t.claim_token == claim.claim_token)
+                & (t.status == EmailStatus.PENDING.value)
+            )
+        )
 
     async def mark_sent(self, claim: ClaimedEmail, now: datetime) -> bool:
         t = EmailOutboxTable

@@ -165,3 +165,20 @@ class EmailOutboxTable(Table, tablename="email_outbox"):
     last_error = Varchar(length=64, null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
     sent_at = Timestamptz(null=True, default=None)
+    # The recipient's blind index: a withdrawal or the retention job finds the contact's
+    # emails by it. Empty for rows queued before it existed (found by ciphertext instead).
+    recipient_index = Varchar(length=64, null=True, default=None, index=True, secret=True)
+
+
+class WithdrawalTokenTable(Table, tablename="withdrawal_tokens"):
+    """Withdrawal tokens, only as SHA-256: the token itself is in the email and nowhere else.
+
+    ``contact_index`` binds a token to its contact until the contact is withdrawn or erased
+    (then it is emptied and the token withdraws nothing). Not shown in the admin.
+    """
+
+    id = UUID(primary_key=True)
+    token_hash = Varchar(length=64, unique=True, secret=True)
+    contact_index = Varchar(length=64, null=True, default=None, index=True, secret=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+    withdrawn_at = Timestamptz(null=True, default=None)

@@ -154,6 +154,9 @@ class InMemoryEmailOutbox:
             and held[0] == claim.claim_token
         )
 
+    async def still_held(self, claim: ClaimedEmail) -> bool:
+        return self._holds(claim)
+
     async def mark_sent(self, claim: ClaimedEmail, now: datetime) -> bool:
         if not self._holds(claim):
             return False

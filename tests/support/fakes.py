@@ -24,6 +24,7 @@ from domain.models import (
     TrackingEvent,
 )
 from domain.payments import IdempotencyRecord, Payment
+from domain.privacy import WithdrawalToken
 from domain.staff import ContactAccessEntry, QueueItem
 from tests.support.crm_fakes import (
     InMemoryEmailOutbox,
@@ -32,6 +33,7 @@ from tests.support.crm_fakes import (
     InMemoryWaitlist,
 )
 from tests.support.payment_fakes import InMemoryIdempotencyKeys, InMemoryPayments
+from tests.support.privacy_fakes import InMemoryContactErasure, InMemoryWithdrawalTokens
 from tests.support.staff_fakes import (
     InMemoryContactAccessLog,
     InMemoryStaffQueue,
@@ -134,6 +136,7 @@ class InMemoryStore:
         self.payments: dict[UUID, Payment] = {}
         self.payment_claims: dict[UUID, datetime] = {}
         self.idempotency_keys: dict[str, IdempotencyRecord] = {}
+        self.withdrawal_tokens: dict[str, WithdrawalToken] = {}  # by hash
 
 
 class _Services:
@@ -234,6 +237,12 @@ class _Consents:
     async def list_for_subject(self, subject_id: UUID) -> Sequence[ConsentRecord]:
         return [c for c in self._store.consents if c.subject_id == subject_id]
 
+    async def mark_withdrawn(self, record: ConsentRecord) -> None:
+        self._store.consents = [
+            record if c.id == record.id and c.withdrawn_at is None else c
+            for c in self._store.consents
+        ]
+
 
 class _Tracking:
     def __init__(self, store: InMemoryStore) -> None:
@@ -275,6 +284,8 @@ class InMemoryUnitOfWork:
         self.contact_access_log = InMemoryContactAccessLog(self._working)
         self.payments = InMemoryPayments(self._working)
         self.idempotency_keys = InMemoryIdempotencyKeys(self._working)
+        self.withdrawal_tokens = InMemoryWithdrawalTokens(self._working)
+        self.erasure = InMemoryContactErasure(self._working)
         return self
 
     async def __aexit__(

@@ -16,7 +16,12 @@ from piccolo.conf.apps import Finder
 from admin.app import TABLE_RULES, table_configs
 from admin.table_schemas import TABLE_TITLES, column_titles
 from tables.core.tables import AppointmentTable, ConsentRecordTable, SlotTable
-from tables.crm.tables import EmailOutboxTable, LeadTable, WaitlistRequestTable
+from tables.crm.tables import (
+    EmailOutboxTable,
+    LeadTable,
+    WaitlistRequestTable,
+    WithdrawalTokenTable,
+)
 from tables.labels import CHOICES, labelled
 from tables.payments.tables import IdempotencyKeyTable, PaymentTable
 
@@ -88,6 +93,7 @@ def test_ciphertext_blind_indexes_and_payment_secrets_are_secret_columns() -> No
             AppointmentTable,
             ConsentRecordTable,
             EmailOutboxTable,
+            WithdrawalTokenTable,
             PaymentTable,
             IdempotencyKeyTable,
         )
@@ -103,7 +109,8 @@ def test_ciphertext_blind_indexes_and_payment_secrets_are_secret_columns() -> No
             "client_phone_index",
         },
         ConsentRecordTable: {"evidence_encrypted"},
-        EmailOutboxTable: {"recipient_encrypted"},
+        EmailOutboxTable: {"recipient_encrypted", "recipient_index"},
+        WithdrawalTokenTable: {"token_hash", "contact_index"},
         PaymentTable: {"idempotence_key", "confirmation_url", "confirmation_token"},
         IdempotencyKeyTable: {"key", "response_body"},
     }

@@ -132,3 +132,23 @@ async def test_an_account_without_a_role_gets_no_list_and_nothing_is_read() -> N
         with pytest.raises(RoleRequired):
             await world.use_case.execute(ListPickableRequestsCommand(NOBODY, purpose))
     assert world.requests.asked == []
+
+
+async def test_every_role_may_pick_any_request_not_yet_withdrawn_to_record_a_withdrawal() -> None:
+    world, ids = a_queue()
+    world.request(QueueStatus.WITHDRAWN, minutes=0, assignee=OPERATOR)
+    everything_but_withdrawn = [
+        ids[name]
+        for name in (
+            "mine_booked",
+            "theirs",
+            "theirs_contacted",
+            "declined",
+            "mine_contacted",
+            "new_early",
+            "mine_in_progress",
+            "new_late",
+        )
+    ]
+    for member in (OPERATOR, OTHER_OPERATOR, MANAGER, ADMIN):
+        assert await world.ids(member, PickPurpose.WITHDRAW) == everything_but_withdrawn

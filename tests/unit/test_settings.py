@@ -290,6 +290,10 @@ def test_durations_accept_decimal_minutes_for_demos_and_tests(tmp_path: Path) ->
         ("PAYMENT_GRACE_MINUTES", "-0.5", "must not be negative"),
         ("PAYMENT_GRACE_MINUTES", "2h", "must be a number of minutes"),
         ("PAYMENT_GRACE_MINUTES", "inf", "must be a finite number"),
+        ("CONTACT_RETENTION_DAYS", "-1", "must not be negative"),
+        ("CONTACT_RETENTION_DAYS", "half a year", "must be a number of days"),
+        ("CONTACT_RETENTION_DAYS", "nan", "must be a finite number"),
+        ("CONTACT_RETENTION_DAYS", "3651", "must be at most 3650 days"),
     ],
 )
 def test_bad_durations_are_refused_naming_the_variable(
@@ -299,6 +303,17 @@ def test_bad_durations_are_refused_naming_the_variable(
         load_settings({name: raw}, var_dir=tmp_path)
     assert str(caught.value).startswith(f"{name} {says}")
     assert "\n" not in str(caught.value)
+
+
+def test_contact_retention_defaults_to_180_days_and_takes_decimals_and_zero(
+    tmp_path: Path,
+) -> None:
+    assert load_settings({}, var_dir=tmp_path).contact_retention_days == 180
+    half = load_settings({"CONTACT_RETENTION_DAYS": "0,5"}, var_dir=tmp_path)
+    assert timedelta(days=half.contact_retention_days) == timedelta(hours=12)
+    assert (
+        load_settings({"CONTACT_RETENTION_DAYS": "0"}, var_dir=tmp_path).contact_retention_days == 0
+    )
 
 
 def test_production_takes_decimal_holds_of_at_least_5_minutes(tmp_path: Path) -> None:

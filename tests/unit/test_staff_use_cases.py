@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from uuid import UUID, uuid4
 
@@ -11,6 +12,7 @@ import pytest
 
 from domain.crm import EncryptedContact
 from domain.errors import (
+    ContactErased,
     InvalidExportRange,
     InvalidStatusTransition,
     NotAssignedToYou,
@@ -21,6 +23,7 @@ from domain.errors import (
     WaitlistRequestNotFound,
 )
 from domain.models import ContactMethod, StaffRole
+from domain.privacy import ERASED_CONTACT_LABEL
 from domain.staff import (
     AccessReason,
     ContactAccessKind,
@@ -348,3 +351,27 @@ async def test_csv_quotes_commas_quotes_and_newlines_of_contacts() -> None:
     _, rows = await read_csv(export)
     assert len(rows) == 2
     assert rows[1][-1] == tricky
+
+
+async def test_an_erased_contact_exports_as_erased_instead_of_failing() -> None:
+    world = World()
+    erased = replace(lead_row(1, contact="gone"), contact_ciphertext="")
+    source = InMemoryLeadExportSource([lead_row(0, contact="+79990000000"), erased])
+    export = await exporter(world, source).execute(
+        ExportLeadsCommand(ADMIN.user_id, include_contacts=True)
+    )
+    _, rows = await read_csv(export)
+    assert [r[-1] for r in rows[1:]] == ["'+79990000000", ERASED_CONTACT_LABEL]
+
+
+async def test_an_erased_contact_cannot_be_revealed_and_nothing_is_logged() -> None:
+    world = World()
+    request_id = world.request(status=QueueStatus.IN_PROGRESS, assignee=OPERATOR.user_id)
+    world.uow.store.queue_contacts[request_id] = EncryptedContact(
+        ContactMethod.PHONE, "", f"erased:{request_id}"
+    )
+    with pytest.raises(ContactErased):
+        await world.reveal.execute(
+            RevealContactCommand(OPERATOR.user_id, request_id, AccessReason.CALL_BACK_CLIENT)
+        )
+    assert world.uow.store.contact_access == []

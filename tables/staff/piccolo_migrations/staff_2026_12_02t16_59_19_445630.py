@@ -1,0 +1,65 @@
+from piccolo.apps.migrations.auto.migration_manager import MigrationManager
+from enum import Enum
+from piccolo.columns.choices import Choice
+from piccolo.columns.column_types import Varchar
+
+ID = "2026-12-02T16:59:19:445630"
+VERSION = "1.38.0"
+DESCRIPTION = "contact access kinds: both subject access and consent withdrawal"
+
+
+async def forwards():
+    manager = MigrationManager(
+        migration_id=ID, app_name="staff", description=DESCRIPTION
+    )
+
+    manager.alter_column(
+        table_class_name="ContactAccessLogTable",
+        tablename="contact_access_log",
+        column_name="action",
+        db_column_name="action",
+        params={
+            "choices": Enum(
+                "ContactAccessKindChoice",
+                {
+                    "CONTACT_REVEAL": Choice(
+                        value="contact_reveal", display_name="Просмотр контакта"
+                    ),
+                    "EXPORT_WITH_CONTACTS": Choice(
+                        value="export_with_contacts",
+                        display_name="Выгрузка с контактами",
+                    ),
+                    "SUBJECT_ACCESS": Choice(
+                        value="subject_access", display_name="Данные субъекта"
+                    ),
+                    "CONSENT_WITHDRAWAL": Choice(
+                        value="consent_withdrawal",
+                        display_name="Отзыв согласия (контакт удалён)",
+                    ),
+                },
+            )
+        },
+        old_params={
+            "choices": Enum(
+                "ContactAccessKindChoice",
+                {
+                    "CONTACT_REVEAL": Choice(
+                        value="contact_reveal", display_name="Просмотр контакта"
+                    ),
+                    "EXPORT_WITH_CONTACTS": Choice(
+                        value="export_with_contacts",
+                        display_name="Выгрузка с контактами",
+                    ),
+                    "CONSENT_WITHDRAWAL": Choice(
+                        value="consent_withdrawal",
+                        display_name="Отзыв согласия (контакт удалён)",
+                    ),
+                },
+            )
+        },
+        column_class=Varchar,
+        old_column_class=Varchar,
+        schema=None,
+    )
+
+    return manager
