@@ -30,6 +30,7 @@ from tables.core.tables import AppointmentTable
 from tables.crm.tables import (
     EmailOutboxTable,
     LeadTable,
+    WaitlistConfirmationTable,
     WaitlistRequestTable,
     WithdrawalTokenTable,
 )
@@ -113,6 +114,13 @@ async def erase_emails(contact_index: str | None, ciphertexts: Sequence[str], no
     return len(cancelled)
 
 
+async def forget_confirmations(contact_index: str) -> None:
+    """The 24-hour confirmation rule's rows hold the blind index too: they go with it."""
+    await WaitlistConfirmationTable.delete().where(
+        WaitlistConfirmationTable.contact_index == contact_index
+    )
+
+
 class PiccoloContactErasure:
     """Implements ``ContactErasure`` (inside the current unit of work)."""
 
@@ -138,6 +146,7 @@ class PiccoloContactErasure:
         appointments = await a.select(
             a.id, a.client_email_encrypted, a.client_phone_encrypted
         ).where((a.client_email_index == contact_index) | (a.client_phone_index == contact_index))
+        await forget_confirmations(contact_index)
         lead_ids = dict.fromkeys(
             [row["id"] for row in leads] + [r["lead"] for r in requests if r["lead"] is not None]
         )
@@ -307,4 +316,5 @@ class PiccoloContactRetention:
         if done:
             await erase_emails(index, [row["contact_encrypted"]], now)
             await PiccoloWithdrawalTokens().release(index, now)
+            await forget_confirmations(index)
         return len(done)

@@ -33,6 +33,7 @@ from tables.crm.tables import (
     EmailOutboxTable,
     LeadTable,
     LeadTimelineEventTable,
+    WaitlistConfirmationTable,
     WaitlistRequestTable,
     WithdrawalTokenTable,
 )
@@ -141,6 +142,8 @@ async def stored_secrets() -> set[str]:
     ):
         values.update(v for v in row.values() if v)
     for row in await WithdrawalTokenTable.select(WithdrawalTokenTable.contact_index):
+        values.update(v for v in row.values() if v)
+    for row in await WaitlistConfirmationTable.select(WaitlistConfirmationTable.contact_index):
         values.update(v for v in row.values() if v)
     return values
 
