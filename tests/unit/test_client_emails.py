@@ -14,6 +14,7 @@ import pytest
 from adapters.smtp_mailer import to_mime
 from domain.emails import (
     CALENDAR_CONTENT_TYPE,
+    WITHDRAW_URL_PARAM,
     EmailMessage,
     EmailTemplate,
     outbox_id,
@@ -302,3 +303,22 @@ def test_a_message_without_attachments_stays_a_plain_alternative() -> None:
         EmailMessage(to="a@example.org", subject="s", text="t", html="<p>t</p>"), "n@eb.test"
     )
     assert wire.get_content_type() == "multipart/alternative"
+
+
+@pytest.mark.parametrize("template", list(EmailTemplate))
+def test_every_email_to_a_client_ends_with_the_withdrawal_link(template: EmailTemplate) -> None:
+    url = "https://site.example/privacy/withdraw/?token=abc_DEF-123"
+    params = {
+        EmailTemplate.WAITLIST_CONFIRMATION: {},
+        EmailTemplate.PAYMENT_CONFIRMATION: confirmation(),
+        EmailTemplate.PAYMENT_REFUND: payment_refund_params(
+            service_title="Индивидуальная консультация",
+            when=WHEN,
+            amount=Money.rub("1500"),
+            reason=RefundReason.HOLD_EXPIRED,
+        ),
+    }[template]
+    rendered = render(template, params | {WITHDRAW_URL_PARAM: url})
+    assert rendered.text.rstrip().splitlines()[-2] == url
+    assert f'<a href="{url}">' in rendered.html
+    assert "отозвать согласие" in rendered.text
