@@ -3,21 +3,28 @@ for nothing, no button a role cannot use, and Russian errors beside a form."""
 
 from __future__ import annotations
 
+import os
 import re
+from datetime import UTC, datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.async_api import Page
 
 from composition.database import close_database
+from domain.payments import PaymentStatus, RefundReason
 from tables.core.tables import ServiceTable
 from tables.crm.tables import WaitlistRequestTable
+from tables.payments.tables import PaymentTable
+from tests.admin.test_admin_workbench import add_payment
 from tests.e2e.test_admin_browser import browser_page, log_in, served
 from tests.support.admin_world import make_world
 
 pytestmark = [pytest.mark.anyio, pytest.mark.db, pytest.mark.browser]
 
 MOSCOW = ZoneInfo("Europe/Moscow")
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 async def open_table(page: Page, base: str, title: str) -> None:
@@ -118,3 +125,33 @@ async def test_an_admin_adds_a_service_and_reads_each_problem_in_russian(db: obj
         ServiceTable.slug == "pair-therapy"
     )
     assert added == [{"title": "Парная терапия", "duration_minutes": 80}]
+
+
+async def test_a_manager_reads_a_refund_in_the_payments_view(db: object) -> None:
+    """Staff see why money went back and when, in Russian, in «Оплаты»."""
+    world = await make_world()
+    request_id = await world.add_request()
+    payment_id = await add_payment(world, request_id)
+    await PaymentTable.update(
+        {
+            PaymentTable.status: PaymentStatus.REFUNDED.value,
+            PaymentTable.refund_reason: RefundReason.HOLD_EXPIRED.value,
+            PaymentTable.provider_refund_id: "2f3e0000-000f-5000-9000-refund",
+            PaymentTable.refunded_at: datetime(2031, 3, 14, 9, 30, tzinfo=UTC),
+        }
+    ).where(PaymentTable.id == payment_id)
+    await close_database(db)
+
+    async with served(world.app) as base, browser_page() as page:
+        await log_in(page, base, "manager")
+        await open_table(page, base, "Оплаты")
+        listing = await page.locator(".table_wrapper table").inner_text()
+        assert "Возвращён клиенту" in listing
+        assert "Бронь истекла до оплаты" in listing
+        assert "14.03.2031 12:30" in listing  # Moscow time of the refund
+        assert "refunded" not in listing and "hold_expired" not in listing
+        headers = await page.locator(".table_wrapper thead").inner_text()
+        assert "ПРИЧИНА ВОЗВРАТА" in headers.upper() and "ВОЗВРАЩЁН" in headers.upper()
+        if os.environ.get("SAVE_SCREENSHOTS") == "1":
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            await page.screenshot(path=str(SCREENSHOTS / "admin-payments-refund.png"))
