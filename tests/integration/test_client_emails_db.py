@@ -33,7 +33,6 @@ from tests.support.payment_world import (
     CLIENT_PHONE,
     PaymentsWorld,
     payments_world,
-    sandbox_server,
     seeded,
 )
 from tests.support.smtp_inbox import Inbox, smtp_inbox
@@ -41,12 +40,6 @@ from tests.support.smtp_inbox import Inbox, smtp_inbox
 pytestmark = [pytest.mark.anyio, pytest.mark.db]
 
 SENDER = "Эмоциональный баланс <noreply@emotional-balance.test>"
-
-
-@pytest.fixture(scope="module")
-def sandbox_and_url() -> Iterator[tuple[YooKassaSandbox, str]]:
-    with sandbox_server() as served:
-        yield served
 
 
 @pytest.fixture

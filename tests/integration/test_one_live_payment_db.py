@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from uuid import UUID
 
@@ -20,23 +20,12 @@ from domain.models import Money
 from domain.payments import Payment, PaymentKind, PaymentStatus
 from tables.payments.tables import PaymentTable
 from tables.uow import PiccoloUnitOfWork
-from tests.support.payment_world import PaymentsWorld, payments_world, sandbox_server, seeded
+from tests.support.payment_world import PaymentsWorld, payments_world, seeded
 
 pytestmark = [pytest.mark.anyio, pytest.mark.db]
 
 ROUNDS = 4
 EACH_KIND = 3
-
-
-@pytest.fixture(scope="module")
-def sandbox_and_url() -> Iterator[tuple[YooKassaSandbox, str]]:
-    with sandbox_server() as served:
-        yield served
-
-
-@pytest.fixture
-def sandbox(sandbox_and_url: tuple[YooKassaSandbox, str]) -> YooKassaSandbox:
-    return sandbox_and_url[0]
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 from uuid import uuid4
 
@@ -30,7 +30,6 @@ from tests.support.payment_world import (
     SECRET_KEY,
     PaymentsWorld,
     payments_world,
-    sandbox_server,
     seeded,
 )
 
@@ -40,17 +39,6 @@ YOOKASSA_IP = "185.71.76.10"
 PROXY_IP = "10.1.2.3"
 ALLOWED = tuple(ipaddress.ip_network(n) for n in YOOKASSA_NOTIFICATION_IPS)
 PROXIES = (ipaddress.ip_network("10.0.0.0/8"),)
-
-
-@pytest.fixture(scope="module")
-def sandbox_and_url() -> Iterator[tuple[YooKassaSandbox, str]]:
-    with sandbox_server() as served:
-        yield served
-
-
-@pytest.fixture
-def sandbox(sandbox_and_url: tuple[YooKassaSandbox, str]) -> YooKassaSandbox:
-    return sandbox_and_url[0]
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ import logging
 import os
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -32,34 +31,9 @@ from tests.support.payment_world import (
     CLIENT_EMAIL,
     OffsetClock,
     PaymentsWorld,
-    payments_world,
-    sandbox_server,
-    seeded,
 )
 
 pytestmark = [pytest.mark.anyio, pytest.mark.db]
-
-
-@pytest.fixture(scope="module")
-def sandbox_and_url() -> Iterator[tuple[YooKassaSandbox, str]]:
-    with sandbox_server() as served:
-        yield served
-
-
-@pytest.fixture
-async def world(
-    db: object, sandbox_and_url: tuple[YooKassaSandbox, str]
-) -> AsyncIterator[PaymentsWorld]:
-    sandbox_and_url[0].clear_faults()
-    await seeded()
-    built = payments_world(sandbox_and_url[1], clock=OffsetClock())
-    yield built
-    built.close()
-
-
-@pytest.fixture
-def sandbox(sandbox_and_url: tuple[YooKassaSandbox, str]) -> YooKassaSandbox:
-    return sandbox_and_url[0]
 
 
 def uow(world: PaymentsWorld) -> PiccoloUnitOfWork:

@@ -9,7 +9,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -27,37 +26,9 @@ from domain.use_cases.handle_payment_notification import NotificationOutcome, Pa
 from tables.core.tables import AppointmentTable, SlotTable
 from tables.crm.tables import EmailOutboxTable
 from tables.payments.tables import PaymentTable
-from tests.support.payment_world import (
-    OffsetClock,
-    PaymentsWorld,
-    payments_world,
-    sandbox_server,
-    seeded,
-)
+from tests.support.payment_world import OffsetClock, PaymentsWorld
 
 pytestmark = [pytest.mark.anyio, pytest.mark.db]
-
-
-@pytest.fixture(scope="module")
-def sandbox_and_url() -> Iterator[tuple[YooKassaSandbox, str]]:
-    with sandbox_server() as served:
-        yield served
-
-
-@pytest.fixture
-async def world(
-    db: object, sandbox_and_url: tuple[YooKassaSandbox, str]
-) -> AsyncIterator[PaymentsWorld]:
-    sandbox_and_url[0].clear_faults()
-    await seeded()
-    built = payments_world(sandbox_and_url[1], clock=OffsetClock())
-    yield built
-    built.close()
-
-
-@pytest.fixture
-def sandbox(sandbox_and_url: tuple[YooKassaSandbox, str]) -> YooKassaSandbox:
-    return sandbox_and_url[0]
 
 
 async def paid_after_the_hold_expired(
