@@ -15,6 +15,7 @@ from domain.use_cases.withdraw_consent import WithdrawConsentUseCase
 from tests.support.builders import a_service
 from tests.support.crm_fakes import InMemoryWaitlistSubmissions, RecordingMailer
 from tests.support.fakes import (
+    FakeEmailParser,
     FakeEncryptor,
     FakePhoneParser,
     FixedClock,
@@ -39,7 +40,9 @@ class World:
         self.create = CreateWaitlistRequestUseCase(
             clock=self.clock,
             encryptor=self.encryptor,
-            contacts=ContactNormaliser(phone_parser=FakePhoneParser()),
+            contacts=ContactNormaliser(
+                phone_parser=FakePhoneParser(), email_parser=FakeEmailParser()
+            ),
             submissions=InMemoryWaitlistSubmissions(self.uow.store),
         )
         self.mailer = RecordingMailer()

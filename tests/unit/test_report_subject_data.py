@@ -31,6 +31,7 @@ from domain.use_cases.report_subject_data import (
     ReportSubjectDataUseCase,
 )
 from tests.support.fakes import (
+    FakeEmailParser,
     FakeEncryptor,
     FakePhoneParser,
     FixedClock,
@@ -59,7 +60,9 @@ class World:
             clock=self.clock,
             staff=FakeStaffDirectory(OPERATOR, MANAGER, ADMIN),
             encryptor=ENC,
-            contacts=ContactNormaliser(phone_parser=FakePhoneParser()),
+            contacts=ContactNormaliser(
+                phone_parser=FakePhoneParser(), email_parser=FakeEmailParser()
+            ),
             source=self.source,
         )
 
@@ -294,7 +297,7 @@ async def test_the_audit_row_is_committed_before_anything_is_decrypted() -> None
         clock=world.clock,
         staff=FakeStaffDirectory(MANAGER),
         encryptor=UnreadableEncryptor(),
-        contacts=ContactNormaliser(phone_parser=FakePhoneParser()),
+        contacts=ContactNormaliser(phone_parser=FakePhoneParser(), email_parser=FakeEmailParser()),
         source=world.source,
     )
 
