@@ -231,9 +231,9 @@ def test_the_footer_links_to_the_withdrawal_page_in_text_and_html() -> None:
 
 def test_the_confirmation_ends_with_the_footer_and_no_longer_says_reply() -> None:
     url = withdrawal_url(SITE, "abc")
-    _, text, html = render(EmailTemplate.WAITLIST_CONFIRMATION, {WITHDRAW_URL_PARAM: url})
-    assert text.rstrip().endswith("больше не будем вам писать.")
-    assert url in html and "ответьте" not in text
+    rendered = render(EmailTemplate.WAITLIST_CONFIRMATION, {WITHDRAW_URL_PARAM: url})
+    assert rendered.text.rstrip().endswith("больше не будем вам писать.")
+    assert url in rendered.html and "ответьте" not in rendered.text
 
 
 class RecordingRetention:
