@@ -48,7 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
         parsed.set_defaults(handler=handler)
         return parsed
 
-    serve = command("serve", cmd_serve, "run the HTTP service (applies migrations first)")
+    serve = command(
+        "serve", cmd_serve, "run the HTTP service (development applies migrations first)"
+    )
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=_default_port())
 

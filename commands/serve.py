@@ -1,4 +1,8 @@
-"""``serve``: migrate (and seed demo data in development), then run the HTTP service."""
+"""``serve``: prepare the database, then run the HTTP service.
+
+Development migrates and seeds demo data into an empty database; production never migrates
+(``migrate`` is a release step) and refuses to start while migrations are pending.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +10,13 @@ import argparse
 import asyncio
 
 import uvicorn
+from rich.markup import escape
 
 from adapters.settings import Settings
 from api.access_log import AccessLog
 from commands.console import console, fail, settings_or_exit
 from composition.container import build_container
-from composition.database import migrate
+from composition.database import MigrationsPending, prepare_schema
 from composition.logs import configure_logging
 from composition.web import build_app
 from tables.demo import database_is_empty, seed_demo
@@ -23,6 +28,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     configure_logging(settings.log_level)
     try:
         asyncio.run(prepare_database(settings))
+    except MigrationsPending as exc:
+        return fail(f"[bold red]{escape(str(exc))}[/]")
     except Exception as exc:  # noqa: BLE001 - one clear line instead of a traceback
         return fail(
             f"[bold red]Cannot prepare the database[/] ({type(exc).__name__}): check "
@@ -46,7 +53,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 async def prepare_database(settings: Settings) -> None:
-    await migrate(quiet=True)
+    await prepare_schema(settings)
     if not settings.is_production and await database_is_empty():
         report = await seed_demo()
         console.print(

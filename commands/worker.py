@@ -1,15 +1,25 @@
-"""``worker [--once]``: every job in turn, again and again (``--once``: one pass)."""
+"""``worker [--once]``: every job in turn, again and again (``--once``: one pass).
+
+Development migrates first; production never migrates and refuses to start while migrations
+are pending.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 
+from rich.markup import escape
 from rich.table import Table as RichTable
 
-from commands.console import console, settings_or_exit
+from commands.console import console, fail, settings_or_exit
 from composition.container import build_container
-from composition.database import close_database, migrate, open_database
+from composition.database import (
+    MigrationsPending,
+    close_database,
+    open_database,
+    prepare_schema,
+)
 from composition.logs import configure_logging
 from composition.worker import run_worker_pass
 
@@ -22,7 +32,10 @@ def cmd_worker(args: argparse.Namespace) -> int:
     async def run() -> int:
         await open_database(container.engine)
         try:
-            await migrate(quiet=True)
+            try:
+                await prepare_schema(settings)
+            except MigrationsPending as exc:
+                return fail(f"[bold red]{escape(str(exc))}[/]")
             while True:
                 done = await run_worker_pass(container)
                 if args.once:
