@@ -17,7 +17,7 @@ from commands.export_leads import cmd_export_leads
 from commands.keys import cmd_generate_keys, cmd_rotate_keys
 from commands.serve import cmd_serve
 from commands.staff import cmd_create_staff
-from commands.worker import cmd_worker
+from commands.worker import DEFAULT_SHUTDOWN_GRACE_SECONDS, cmd_worker
 from domain.models import StaffRole
 from domain.staff import AccessReason
 
@@ -48,7 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
         parsed.set_defaults(handler=handler)
         return parsed
 
-    serve = command("serve", cmd_serve, "run the HTTP service (applies migrations first)")
+    serve = command(
+        "serve", cmd_serve, "run the HTTP service (development applies migrations first)"
+    )
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=_default_port())
 
@@ -97,6 +99,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     worker.add_argument("--once", action="store_true", help="do one pass and exit")
     worker.add_argument("--interval", type=float, default=5.0, help="seconds between idle passes")
+    worker.add_argument(
+        "--grace",
+        type=float,
+        default=DEFAULT_SHUTDOWN_GRACE_SECONDS,
+        help="on SIGTERM, seconds the current job may still run before it is cancelled",
+    )
     return parser
 
 

@@ -49,6 +49,7 @@ SANDBOX_MARKER = "sandbox"
 TEST_KEY_PREFIX = "test_"
 # A client needs a few minutes to pay: shorter holds are for demos and tests only.
 MIN_PRODUCTION_HOLD_MINUTES = 5
+DEFAULT_MAX_ACTIVE_HOLDS_PER_CONTACT = 2
 DEFAULT_REQUEST_BUDGET_SECONDS = 10.0
 DEFAULT_CONTACT_RETENTION_DAYS = 180.0
 MAX_CONTACT_RETENTION_DAYS = 3650.0
@@ -119,6 +120,8 @@ class Settings:
     practice_timezone: str = DEFAULT_PRACTICE_TIMEZONE
     # How long a closed request's or an idle lead's contact is kept (``0``: the next pass).
     contact_retention_days: float = DEFAULT_CONTACT_RETENTION_DAYS
+    # How many unexpired unpaid holds one client (by email or phone) may have at once.
+    max_active_holds_per_contact: int = DEFAULT_MAX_ACTIVE_HOLDS_PER_CONTACT
     var_dir: Path = field(default=Path("var"))
 
     @property
@@ -593,6 +596,13 @@ def load_settings(
         redis_url=Secret(redis_url) if redis_url else None,
         tracking_sink_url=tracking_sink,
         hold_minutes=hold_minutes,
+        max_active_holds_per_contact=_parse_int(
+            "MAX_ACTIVE_HOLDS_PER_CONTACT",
+            env.get("MAX_ACTIVE_HOLDS_PER_CONTACT"),
+            DEFAULT_MAX_ACTIVE_HOLDS_PER_CONTACT,
+            1,
+            1_000,
+        ),
         payment_grace_minutes=_parse_minutes(
             "PAYMENT_GRACE_MINUTES", env.get("PAYMENT_GRACE_MINUTES"), 120, 24 * 60
         ),

@@ -7,6 +7,8 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from litestar import Controller, Request, get, post
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import Example
 from litestar.params import JSONBody, PathParameter, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED
 
@@ -19,6 +21,8 @@ from api.schemas import (
     ServiceResponse,
     SlotResponse,
 )
+from api.waitlist import ProblemDocument
+from domain.errors import SlotNotAvailable, TooManyHolds
 from domain.use_cases.get_availability import GetAvailabilityCommand
 from domain.use_cases.hold_slot import HoldSlotCommand
 
@@ -27,6 +31,30 @@ SLUG = Annotated[str, PathParameter(max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*
 
 def no_slots_url(slug: str) -> str:
     return f"/booking/no-slots/?service={quote(slug)}"
+
+
+def _conflict_example(code: str, detail: str) -> Example:
+    return Example(
+        summary=code,
+        value={
+            "type": "https://emotional-balance.ru/problems/" + code.replace("_", "-"),
+            "title": "Conflict",
+            "status": 409,
+            "detail": detail,
+            "code": code,
+        },
+    )
+
+
+_HOLD_CONFLICT = ResponseSpec(
+    data_container=ProblemDocument,
+    description="The slot is taken, or the client already holds too many unpaid slots.",
+    media_type="application/problem+json",
+    examples=[
+        _conflict_example("slot_not_available", SlotNotAvailable.message),
+        _conflict_example("too_many_holds", TooManyHolds.message),
+    ],
+)
 
 
 class PublicBookingController(Controller):
@@ -66,7 +94,12 @@ class PublicBookingController(Controller):
         "/appointments",
         status_code=HTTP_201_CREATED,
         summary="Hold a slot while the client pays",
-        description="409 when the slot is no longer free; of concurrent holds exactly one wins.",
+        description=(
+            "409 `slot_not_available` when the slot is no longer free (of concurrent holds "
+            "exactly one wins); 409 `too_many_holds` when this client (same email or phone) "
+            "already has `MAX_ACTIVE_HOLDS_PER_CONTACT` unpaid, unexpired holds."
+        ),
+        responses={409: _HOLD_CONFLICT},
     )
     async def create_appointment(
         self,

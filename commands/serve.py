@@ -1,20 +1,36 @@
-"""``serve``: migrate (and seed demo data in development), then run the HTTP service."""
+"""``serve``: prepare the database, then run the HTTP service.
+
+Development migrates and seeds demo data into an empty database; production never migrates
+(``migrate`` is a release step) and refuses to start while migrations are pending.
+
+SIGTERM (or Ctrl+C) drains: no new connection is accepted, requests in flight finish (for at
+most ``DRAIN_SECONDS``), the database is closed and the process exits 0.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import signal
+from types import FrameType
+from typing import Any
 
 import uvicorn
+from rich.markup import escape
 
 from adapters.settings import Settings
 from api.access_log import AccessLog
 from commands.console import console, fail, settings_or_exit
 from composition.container import build_container
-from composition.database import migrate
+from composition.database import MigrationsPending, prepare_schema
 from composition.logs import configure_logging
 from composition.web import build_app
 from tables.demo import database_is_empty, seed_demo
+
+# On SIGTERM uvicorn stops accepting connections and lets in-flight requests finish, for at
+# most this long (inside the usual 30 s before SIGKILL); then the lifespan shutdown closes
+# the database, so no request loses its connection halfway.
+DRAIN_SECONDS = 25
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -23,6 +39,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     configure_logging(settings.log_level)
     try:
         asyncio.run(prepare_database(settings))
+    except MigrationsPending as exc:
+        return fail(f"[bold red]{escape(str(exc))}[/]")
     except Exception as exc:  # noqa: BLE001 - one clear line instead of a traceback
         return fail(
             f"[bold red]Cannot prepare the database[/] ({type(exc).__name__}): check "
@@ -33,6 +51,29 @@ def cmd_serve(args: argparse.Namespace) -> int:
     console.print(
         f"[green]Serving[/] on http://{args.host}:{args.port} ({settings.app_env}, {database})"
     )
+    # uvicorn drains on SIGTERM/SIGINT, then raises the signal again for the handler found
+    # before it: this one turns that (or a signal before uvicorn listens) into a clean exit 0.
+    previous = {sig: signal.signal(sig, _stopped) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        _run_uvicorn(app, args, settings)
+    except Stopped:
+        pass
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    console.print("[green]Stopped[/] on request; exiting 0")
+    return 0
+
+
+class Stopped(Exception):
+    """SIGTERM or SIGINT: uvicorn has drained, or was not serving yet."""
+
+
+def _stopped(signum: int, frame: FrameType | None) -> None:
+    raise Stopped()
+
+
+def _run_uvicorn(app: Any, args: argparse.Namespace, settings: Settings) -> None:
     uvicorn.run(
         AccessLog(app),
         host=args.host,
@@ -41,12 +82,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
         server_header=False,
         access_log=False,  # it prints the client's IP address: api.access logs instead
         log_level=settings.log_level.lower(),
+        timeout_graceful_shutdown=DRAIN_SECONDS,
     )
-    return 0
 
 
 async def prepare_database(settings: Settings) -> None:
-    await migrate(quiet=True)
+    await prepare_schema(settings)
     if not settings.is_production and await database_is_empty():
         report = await seed_demo()
         console.print(

@@ -155,6 +155,7 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
             encryptor=encryptor,
             contacts=contacts,
             hold_for=timedelta(minutes=settings.hold_minutes),
+            max_active_holds=settings.max_active_holds_per_contact,
         ),
         expire_holds=ExpireHoldsUseCase(
             uow=uow, clock=clock, payment_grace=timedelta(minutes=settings.payment_grace_minutes)

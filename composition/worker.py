@@ -26,10 +26,17 @@ def worker_jobs() -> list[tuple[str, WorkerJob]]:
     ]
 
 
-async def run_worker_pass(container: Container) -> dict[str, int]:
-    """One pass over every job; a failing job is logged by class and does not stop the rest."""
+async def run_worker_pass(
+    container: Container, *, should_stop: Callable[[], bool] = lambda: False
+) -> dict[str, int]:
+    """One pass over every job; a failing job is logged by class and does not stop the rest.
+
+    Once ``should_stop()`` is true no further job starts: the pass ends after the job it is in.
+    """
     done: dict[str, int] = {}
     for name, job in worker_jobs():
+        if should_stop():
+            break
         try:
             done[name] = await job(container)
         except Exception as exc:  # noqa: BLE001 - one job's failure must not stop the others

@@ -104,6 +104,14 @@ class SlotNotAvailable(Conflict):
     message = "The slot is no longer free."
 
 
+class TooManyHolds(Conflict):
+    code = "too_many_holds"
+    message = (
+        "У вас уже есть неоплаченные брони. Оплатите одну из них или дождитесь, "
+        "пока бронь истечёт, и попробуйте снова."
+    )
+
+
 class SlotInPast(ValidationFailed):
     code = "slot_in_past"
     message = "The slot has already started."

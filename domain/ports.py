@@ -119,6 +119,18 @@ class AppointmentRepository(Protocol):
 
     async def count_by_status(self, status: AppointmentStatus) -> int: ...
 
+    async def lock_client(self, indexes: Sequence[str]) -> None:
+        """Until the transaction ends, serialise the holds of the client with these contact
+        blind indexes, so two of them cannot both pass the count of active holds."""
+        ...
+
+    async def count_active_holds(
+        self, *, email_index: str | None, phone_index: str | None, now: datetime
+    ) -> int:
+        """``pending_payment`` appointments whose hold has not expired by ``now`` and whose
+        email index or phone index is one of these (one client may give both)."""
+        ...
+
 
 class ConsentRepository(Protocol):
     async def add(self, record: ConsentRecord) -> None: ...

@@ -44,7 +44,7 @@ class PiccoloUnitOfWork:
         self._transaction: Any = None
         self.services = PiccoloServiceRepository()
         self.slots = PiccoloSlotRepository()
-        self.appointments = PiccoloAppointmentRepository()
+        self.appointments = PiccoloAppointmentRepository(engine)
         self.consents = PiccoloConsentRepository()
         self.tracking = PiccoloTrackingOutbox()
         self.waitlist = PiccoloWaitlistRepository()

@@ -15,6 +15,7 @@ from domain.errors import (
     SlotInPast,
     SlotNotAvailable,
     SlotNotFound,
+    TooManyHolds,
     ValidationFailed,
 )
 from domain.models import (
@@ -32,6 +33,7 @@ from domain.models import (
 from domain.ports import Clock, Encryptor, UnitOfWorkFactory
 
 MAX_NAME_LENGTH = 200
+DEFAULT_MAX_ACTIVE_HOLDS_PER_CONTACT = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +75,9 @@ class HoldSlotUseCase:
     - The slot must exist (``slot_not_found``), belong to an active service, not have started
       (``slot_in_past``) and be free (``slot_not_available``): of concurrent holds exactly one
       wins.
+    - A client (email index or phone index) holds at most ``max_active_holds`` slots at once
+      (``too_many_holds``): expired holds not yet swept do not count, and the count is taken
+      under a per-client lock so concurrent holds cannot all pass it.
     - Name and contacts are stored only encrypted, with blind indexes of the contacts.
     - A consent record is written for each consent given, with encrypted evidence.
     - Everything is written in one transaction, or nothing is.
@@ -86,12 +91,16 @@ class HoldSlotUseCase:
         encryptor: Encryptor,
         contacts: ContactNormaliser,
         hold_for: timedelta = DEFAULT_HOLD,
+        max_active_holds: int = DEFAULT_MAX_ACTIVE_HOLDS_PER_CONTACT,
     ) -> None:
+        if max_active_holds < 1:
+            raise ValueError("max_active_holds must be at least 1")
         self._uow = uow
         self._clock = clock
         self._encryptor = encryptor
         self._contacts = contacts
         self._hold_for = hold_for
+        self._max_active_holds = max_active_holds
 
     async def execute(self, command: HoldSlotCommand) -> AppointmentHoldResult:
         if not command.personal_data_consent:
@@ -108,6 +117,13 @@ class HoldSlotUseCase:
                 raise ServiceNotFound()
             if slot.has_started(now):
                 raise SlotInPast()
+            indexes = [i for i in (client.email_index, client.phone_index) if i is not None]
+            await uow.appointments.lock_client(indexes)
+            active = await uow.appointments.count_active_holds(
+                email_index=client.email_index, phone_index=client.phone_index, now=now
+            )
+            if active >= self._max_active_holds:
+                raise TooManyHolds()
             if not await uow.slots.try_hold(slot.id, now):
                 raise SlotNotAvailable()
             appointment = Appointment.hold(

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
+
+from piccolo.engine.base import Engine
 
 from domain.models import (
     Appointment,
@@ -30,7 +33,7 @@ from tables.core.tables import (
     SlotTable,
     TrackingEventTable,
 )
-from tables.database import as_utc, as_utc_or_none
+from tables.database import as_utc, as_utc_or_none, is_sqlite
 from tables.payments.tables import PaymentTable
 
 LIVE_PAYMENT_STATUSES = sorted(status.value for status in LIVE_STATUSES)
@@ -140,7 +143,43 @@ class PiccoloSlotRepository:
         )
 
 
+def _advisory_key(namespace: str, value: str) -> int:
+    """A signed 64-bit key for ``pg_advisory_xact_lock``, stable across processes."""
+    digest = hashlib.sha256(f"{namespace}:{value}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
 class PiccoloAppointmentRepository:
+    def __init__(self, engine: Engine) -> None:  # type: ignore[type-arg]
+        # SQLite's unit of work starts BEGIN IMMEDIATE: writers already queue one at a time.
+        self._advisory_locks = not is_sqlite(engine)
+
+    async def lock_client(self, indexes: Sequence[str]) -> None:
+        if not self._advisory_locks:
+            return
+        # Sorted, so two holds by a client giving both contacts take the locks in one order.
+        for key in sorted({_advisory_key("client-holds", index) for index in indexes}):
+            await AppointmentTable.raw("SELECT pg_advisory_xact_lock({})", key)
+
+    async def count_active_holds(
+        self, *, email_index: str | None, phone_index: str | None, now: datetime
+    ) -> int:
+        by_contact: Any = None
+        if email_index is not None:
+            by_contact = AppointmentTable.client_email_index == email_index
+        if phone_index is not None:
+            by_phone = AppointmentTable.client_phone_index == phone_index
+            by_contact = by_phone if by_contact is None else (by_contact | by_phone)
+        if by_contact is None:
+            return 0
+        return int(
+            await AppointmentTable.count().where(
+                (AppointmentTable.status == AppointmentStatus.PENDING_PAYMENT.value)
+                & (AppointmentTable.hold_expires_at > now)
+                & by_contact
+            )
+        )
+
     async def add(self, appointment: Appointment) -> None:
         client = appointment.client
         await AppointmentTable.insert(

@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from piccolo.apps.user.tables import BaseUser
@@ -16,7 +12,7 @@ from tables.core.tables import ServiceTable, SlotTable
 from tables.demo import seed_demo
 from tables.staff.tables import StaffRoleTable
 from tests.cli.cli import run_main
-from tests.conftest import PG_ADMIN_DSN, TEST_DATABASE
+from tests.support.fresh_database import table_names
 
 pytestmark = [pytest.mark.anyio, pytest.mark.db]
 
@@ -182,48 +178,6 @@ async def test_create_staff_refuses_bad_input_and_creates_nothing(
     assert "Traceback" not in result.stderr
     assert await BaseUser.count() == 0
     assert await StaffRoleTable.count() == 0
-
-
-@pytest.fixture
-def empty_database_url(tmp_path: Path) -> Iterator[str]:
-    """A brand-new, empty database of the kind this run tests."""
-    if TEST_DATABASE == "sqlite":
-        yield f"sqlite:///{tmp_path / 'empty.sqlite'}"
-        return
-    import asyncpg  # type: ignore[import-untyped]
-
-    name = f"eb_empty_{uuid.uuid4().hex[:12]}"
-
-    async def admin(sql: str) -> None:
-        conn = await asyncpg.connect(PG_ADMIN_DSN)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
-    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
-    try:
-        yield PG_ADMIN_DSN.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-
-def table_names(url: str) -> set[str]:
-    if url.startswith("sqlite"):
-        with sqlite3.connect(url.removeprefix("sqlite:///")) as conn:
-            rows = conn.execute("SELECT name FROM sqlite_master WHERE type='table'").fetchall()
-        return {row[0] for row in rows}
-    import asyncpg
-
-    async def fetch() -> set[str]:
-        conn = await asyncpg.connect(url)
-        try:
-            rows = await conn.fetch("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
-        finally:
-            await conn.close()
-        return {row["tablename"] for row in rows}
-
-    return asyncio.run(fetch())
 
 
 def test_migrations_apply_on_an_empty_database_and_again_as_a_no_op(

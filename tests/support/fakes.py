@@ -120,6 +120,7 @@ class InMemoryStore:
         self.services: dict[UUID, Service] = {}
         self.slots: dict[UUID, Slot] = {}
         self.appointments: dict[UUID, Appointment] = {}
+        self.client_locks: list[tuple[str, ...]] = []
         self.consents: list[ConsentRecord] = []
         self.tracking: list[TrackingEvent] = []
         self.waitlist: dict[UUID, WaitlistRequest] = {}
@@ -225,6 +226,23 @@ class _Appointments:
 
     async def count_by_status(self, status: AppointmentStatus) -> int:
         return sum(1 for a in self._store.appointments.values() if a.status is status)
+
+    async def lock_client(self, indexes: Sequence[str]) -> None:
+        self._store.client_locks.append(tuple(indexes))
+
+    async def count_active_holds(
+        self, *, email_index: str | None, phone_index: str | None, now: datetime
+    ) -> int:
+        return sum(
+            1
+            for a in self._store.appointments.values()
+            if a.status is AppointmentStatus.PENDING_PAYMENT
+            and a.hold_expires_at > now
+            and (
+                (email_index is not None and a.client.email_index == email_index)
+                or (phone_index is not None and a.client.phone_index == phone_index)
+            )
+        )
 
 
 class _Consents:

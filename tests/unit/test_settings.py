@@ -401,3 +401,23 @@ def test_a_zone_that_does_not_exist_is_refused_naming_the_variable(
     assert str(caught.value) == (
         "PRACTICE_TIMEZONE must be an IANA time zone name such as Europe/Moscow"
     )
+
+
+def test_max_active_holds_per_contact_defaults_to_2_and_reads_the_environment(
+    tmp_path: Path,
+) -> None:
+    assert load_settings({}, var_dir=tmp_path).max_active_holds_per_contact == 2
+    settings = load_settings({"MAX_ACTIVE_HOLDS_PER_CONTACT": "5"}, var_dir=tmp_path)
+    assert settings.max_active_holds_per_contact == 5
+
+
+@pytest.mark.parametrize(
+    ("raw", "says"),
+    [("0", "must be between 1 and 1000"), ("-1", "must be between"), ("two", "must be an")],
+)
+def test_a_bad_max_active_holds_per_contact_is_refused_naming_the_variable(
+    tmp_path: Path, raw: str, says: str
+) -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        load_settings({"MAX_ACTIVE_HOLDS_PER_CONTACT": raw}, var_dir=tmp_path)
+    assert str(caught.value).startswith(f"MAX_ACTIVE_HOLDS_PER_CONTACT {says}")

@@ -7,26 +7,32 @@ to active, so closed requests never collide with it.
 """
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
+from piccolo.engine import engine_finder
 from piccolo.querystring import QueryString
 
 ID = "2026-11-22T08:15:00:000000"
 VERSION = "1.38.0"
 DESCRIPTION = "one active waitlist request per contact and service"
 
-STATEMENT = (
+CREATE = (
     "CREATE UNIQUE INDEX IF NOT EXISTS waitlist_requests_one_active "
     "ON waitlist_requests (contact_index, service) "
     "WHERE status IN ('contacted', 'in_progress', 'new')"
 )
+DROP = "DROP INDEX IF EXISTS waitlist_requests_one_active"
 
 
 async def forwards():
     manager = MigrationManager(migration_id=ID, app_name="crm", description=DESCRIPTION)
 
-    async def run():
-        from tables.crm.tables import WaitlistRequestTable
+    # Raw SQL on the engine, never the live table class: a migration must mean the same
+    # thing whatever tables/crm/tables.py declares later.
+    async def create_index():
+        await engine_finder().run_querystring(QueryString(CREATE))
 
-        await WaitlistRequestTable._meta.db.run_querystring(QueryString(STATEMENT))
+    async def drop_index():
+        await engine_finder().run_querystring(QueryString(DROP))
 
-    manager.add_raw(run)
+    manager.add_raw(create_index)
+    manager.add_raw_backwards(drop_index)
     return manager

@@ -6,25 +6,31 @@ a waitlist confirmation may be queued (``tables/crm/repositories.py``,
 """
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
+from piccolo.engine import engine_finder
 from piccolo.querystring import QueryString
 
 ID = "2026-12-02T16:23:00:000000"
 VERSION = "1.38.0"
 DESCRIPTION = "one waitlist confirmation row per contact and service"
 
-STATEMENT = (
+CREATE = (
     "CREATE UNIQUE INDEX IF NOT EXISTS waitlist_confirmations_one_per_contact "
     "ON waitlist_confirmations (contact_index, service)"
 )
+DROP = "DROP INDEX IF EXISTS waitlist_confirmations_one_per_contact"
 
 
 async def forwards():
     manager = MigrationManager(migration_id=ID, app_name="crm", description=DESCRIPTION)
 
-    async def run():
-        from tables.crm.tables import WaitlistConfirmationTable
+    # Raw SQL on the engine, never the live table class: a migration must mean the same
+    # thing whatever tables/crm/tables.py declares later.
+    async def create_index():
+        await engine_finder().run_querystring(QueryString(CREATE))
 
-        await WaitlistConfirmationTable._meta.db.run_querystring(QueryString(STATEMENT))
+    async def drop_index():
+        await engine_finder().run_querystring(QueryString(DROP))
 
-    manager.add_raw(run)
+    manager.add_raw(create_index)
+    manager.add_raw_backwards(drop_index)
     return manager
