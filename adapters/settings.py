@@ -120,6 +120,9 @@ class Settings:
     # How long a closed request's or an idle lead's contact is kept (``0``: the next pass).
     contact_retention_days: float = DEFAULT_CONTACT_RETENTION_DAYS
     var_dir: Path = field(default=Path("var"))
+    # False when ``APP_ENV`` was unset and development was assumed: ``serve`` then refuses a
+    # public address rather than run the development stack in public.
+    app_env_explicit: bool = True
 
     @property
     def practice_time(self) -> PracticeTimezone:
@@ -611,6 +614,7 @@ def load_settings(
             MAX_CONTACT_RETENTION_DAYS,
         ),
         var_dir=var,
+        app_env_explicit=bool(env.get("APP_ENV")),
     )
     if production and settings.uses_yookassa_sandbox:
         raise ConfigurationError(

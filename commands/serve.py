@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import ipaddress
 
 import uvicorn
 
@@ -20,6 +21,12 @@ from tables.demo import database_is_empty, seed_demo
 def cmd_serve(args: argparse.Namespace) -> int:
     # The development defaults (sandbox URL, public site URL) follow the port we bind.
     settings = settings_or_exit(port=args.port)
+    if not settings.app_env_explicit and not is_loopback_host(args.host):
+        return fail(
+            f"[bold red]Refusing to serve on {args.host}[/]: APP_ENV is not set, so this would "
+            "run the development stack (sandbox payments, demo data) in public; set "
+            "APP_ENV=production, or APP_ENV=development to mean it, or bind 127.0.0.1."
+        )
     configure_logging(settings.log_level)
     try:
         asyncio.run(prepare_database(settings))
@@ -43,6 +50,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
         log_level=settings.log_level.lower(),
     )
     return 0
+
+
+def is_loopback_host(host: str) -> bool:
+    """Whether ``--host`` binds this machine only (``localhost``, ``127.0.0.0/8``, ``::1``)."""
+    name = host.strip().strip("[]").lower()
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        # A host name other than localhost may resolve anywhere: treat it as public.
+        return False
 
 
 async def prepare_database(settings: Settings) -> None:
