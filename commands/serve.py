@@ -1,4 +1,5 @@
-"""``serve``: migrate (and seed demo data in development), then run the HTTP service."""
+"""``serve``: migrate (and seed demo data in development), check that the contact keys open a
+sample of the stored contacts, then run the HTTP service."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from composition.database import migrate
 from composition.logs import configure_logging
 from composition.web import build_app
 from tables.demo import database_is_empty, seed_demo
+from tables.key_rotation import sample_undecryptable
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -28,6 +30,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             "APP_ENV=production, or APP_ENV=development to mean it, or bind 127.0.0.1."
         )
     configure_logging(settings.log_level)
+    container = build_container(settings)
     try:
         asyncio.run(prepare_database(settings))
     except Exception as exc:  # noqa: BLE001 - one clear line instead of a traceback
@@ -35,7 +38,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
             f"[bold red]Cannot prepare the database[/] ({type(exc).__name__}): check "
             "DATABASE_URL and that the database is up."
         )
-    app = build_app(build_container(settings))
+    sample = asyncio.run(sample_undecryptable(container.encryptor))
+    if sample.undecryptable:
+        # Counts only: never a ciphertext or a key.
+        return fail(
+            "[bold red]CONTACT_ENCRYPTION_KEYS do not match the stored data[/]: "
+            f"{sample.undecryptable} of {sample.checked} sampled contacts open with none of the "
+            "configured keys (a key missing, or keys of another installation); not serving."
+        )
+    app = build_app(container)
     database = "PostgreSQL" if settings.database_is_postgres else "SQLite"
     console.print(
         f"[green]Serving[/] on http://{args.host}:{args.port} ({settings.app_env}, {database})"
