@@ -123,6 +123,9 @@ class Settings:
     # How many unexpired unpaid holds one client (by email or phone) may have at once.
     max_active_holds_per_contact: int = DEFAULT_MAX_ACTIVE_HOLDS_PER_CONTACT
     var_dir: Path = field(default=Path("var"))
+    # False when ``APP_ENV`` was unset and development was assumed: ``serve`` then refuses a
+    # public address rather than run the development stack in public.
+    app_env_explicit: bool = True
 
     @property
     def practice_time(self) -> PracticeTimezone:
@@ -337,6 +340,24 @@ def _check_url(name: str, url: str, schemes: tuple[str, ...], *, require_host: b
     return url
 
 
+def _check_smtp_url(url: str, *, production: bool) -> None:
+    """``smtp://`` (STARTTLS, required in production) or ``smtps://`` (TLS from the start)."""
+    _check_url("SMTP_URL", url, ("smtp", "smtps"))
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        raise ConfigurationError("SMTP_URL has an invalid port") from None
+    if parts.scheme == "smtp" and port == 465:
+        raise ConfigurationError("SMTP_URL: port 465 speaks TLS from the start, use smtps://")
+    if production and (parts.query or parts.fragment):
+        # Nothing may turn STARTTLS off in production (``?starttls=false``, ``?tls=none``...).
+        raise ConfigurationError(
+            "SMTP_URL takes no options when APP_ENV=production: smtp:// always uses "
+            "STARTTLS, smtps:// TLS from the start"
+        )
+
+
 def _origin(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}"
@@ -533,7 +554,7 @@ def load_settings(
 
     smtp_url = env.secret("SMTP_URL")
     if smtp_url is not None:
-        _check_url("SMTP_URL", smtp_url, ("smtp", "smtps"))
+        _check_smtp_url(smtp_url, production=production)
     elif production:
         raise ConfigurationError("SMTP_URL is required when APP_ENV=production")
     email_from = env.get("EMAIL_FROM") or ("" if production else "noreply@localhost")
@@ -621,6 +642,7 @@ def load_settings(
             MAX_CONTACT_RETENTION_DAYS,
         ),
         var_dir=var,
+        app_env_explicit=bool(env.get("APP_ENV")),
     )
     if production and settings.uses_yookassa_sandbox:
         raise ConfigurationError(

@@ -1,8 +1,13 @@
 """Outgoing email: SMTP through aiosmtplib, and a console sink for development.
 
-``SMTP_URL`` is ``smtp://[user:pass@]host:port`` (STARTTLS when the server offers it) or
-``smtps://...`` (TLS from the first byte). The send timeout is kept well below the outbox
-lease, so a slow server can never let a second worker send the same message.
+``SMTP_URL`` is ``smtp://[user:pass@]host:port`` (STARTTLS) or ``smtps://...`` (TLS from the
+first byte). With ``require_starttls`` (production) an ``smtp://`` server that does not offer
+STARTTLS gets nothing, not even the login: :class:`MailServerInsecure`, and the message stays
+in the outbox for a retry. Without it (development) STARTTLS is used when offered, else the
+message goes in clear text, as to a local test server. The server's certificate is checked
+against the system's CAs (``SSL_CERT_FILE`` names another bundle). The send timeout is kept
+well below the outbox lease, so a slow server can never let a second worker send the same
+message.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ import aiosmtplib
 
 from adapters.email_addresses import ascii_address
 from domain.emails import EmailMessage
-from domain.errors import MailRejected, MailServerUnavailable
+from domain.errors import MailRejected, MailServerInsecure, MailServerUnavailable
 
 logger = logging.getLogger("adapters.smtp")
 
@@ -72,6 +77,7 @@ class SmtpMailer:
         *,
         timeout: float = SEND_TIMEOUT_SECONDS,
         tls_context: ssl.SSLContext | None = None,
+        require_starttls: bool = False,
     ) -> None:
         parts = urlsplit(url)
         if parts.scheme not in {"smtp", "smtps"} or not parts.hostname:
@@ -84,24 +90,37 @@ class SmtpMailer:
         self._sender = sender
         self._timeout = timeout
         self._tls_context = tls_context
+        self._require_starttls = require_starttls and not self._use_tls
 
     def __repr__(self) -> str:
         scheme = "smtps" if self._use_tls else "smtp"
         return f"SmtpMailer({scheme}://{self._hostname}:{self._port})"
 
     async def send(self, message: EmailMessage) -> None:
+        mime = to_mime(message, self._sender)
         try:
-            await aiosmtplib.send(
-                to_mime(message, self._sender),
-                hostname=self._hostname,
-                port=self._port,
-                username=self._username,
-                password=self._password,
-                use_tls=self._use_tls,
-                start_tls=None if not self._use_tls else False,
-                timeout=self._timeout,
-                tls_context=self._tls_context,
+            if self._require_starttls:
+                await self._send_over_starttls(mime)
+            else:
+                await aiosmtplib.send(
+                    mime,
+                    hostname=self._hostname,
+                    port=self._port,
+                    username=self._username,
+                    password=self._password,
+                    use_tls=self._use_tls,
+                    start_tls=None if not self._use_tls else False,
+                    timeout=self._timeout,
+                    tls_context=self._tls_context,
+                )
+        except MailServerInsecure:
+            logger.error(
+                "SMTP server %s:%d does not offer STARTTLS: nothing sent in clear text "
+                "(APP_ENV=production); the message stays in the outbox",
+                self._hostname,
+                self._port,
             )
+            raise
         except aiosmtplib.SMTPRecipientsRefused as exc:
             # The address itself is refused: 5xx is final for this message, 4xx is not.
             if all(500 <= err.code < 600 for err in exc.recipients):
@@ -115,6 +134,24 @@ class SmtpMailer:
             # Connection, TLS, login or sender trouble is about our set-up, not this message:
             # it is retried with backoff until the configuration is fixed.
             raise MailServerUnavailable() from None
+
+    async def _send_over_starttls(self, mime: MimeMessage) -> None:
+        """STARTTLS before anything else, the login included, or nothing at all."""
+        client = aiosmtplib.SMTP(
+            hostname=self._hostname,
+            port=self._port,
+            start_tls=False,  # decided below, after EHLO, so a refusal is told apart
+            timeout=self._timeout,
+            tls_context=self._tls_context,
+        )
+        async with client:
+            await client.ehlo()
+            if not client.supports_extension("starttls"):
+                raise MailServerInsecure()
+            await client.starttls()
+            if self._username is not None:
+                await client.login(self._username, self._password or "")
+            await client.send_message(mime)
 
 
 class ConsoleMailer:

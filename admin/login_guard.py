@@ -1,4 +1,10 @@
-"""A per-username login limit in front of Piccolo Admin's login, and the failed-login log.
+"""The admin's outermost wrapper: a request body limit, a per-username login limit in front of
+Piccolo Admin's login, and the failed-login log.
+
+Every HTTP request to the admin has its body limited to ``max_body`` (1 MiB) before anything
+of the admin runs: a ``Content-Length`` above it is answered 413 without reading a byte, and a
+body without one (chunked) is counted as it arrives and answered 413 as soon as it passes the
+limit, so no more than the limit is ever held in memory. What fits is handed on unchanged.
 
 Piccolo limits logins per client address only, so many addresses could keep guessing one
 account's password. :class:`LoginGuard` wraps the whole admin and, for ``POST /public/login/``:
@@ -49,6 +55,8 @@ logger = logging.getLogger("admin.login")
 LOGIN_PATH = "/public/login/"  # relative to the mount, as Piccolo Admin routes it
 SESSION_COOKIE = b"id"
 MAX_BODY = 16 * 1024  # a login form is a few hundred bytes
+# Any admin request: a form or a table row is a few kilobytes, a bulk edit a few hundred.
+MAX_REQUEST_BODY = 1024 * 1024
 FORM_TYPES = (b"application/x-www-form-urlencoded", b"multipart/form-data")
 TOO_MANY = (
     "Слишком много неудачных попыток входа под этим именем, попробуйте позже "
@@ -56,6 +64,7 @@ TOO_MANY = (
 )
 MALFORMED = "Не удалось прочитать запрос входа (malformed login request)."
 TOO_LARGE = "Запрос входа слишком большой (login request too large)."
+BODY_TOO_LARGE = "Запрос слишком большой (request body too large)."
 
 
 class LoginFailures(Protocol):
@@ -173,29 +182,40 @@ class LoginGuard:
     """ASGI wrapper of the staff admin (mounted at ``/admin/``): see the module docstring."""
 
     def __init__(
-        self, app: ASGIApp, *, failures: LoginFailures, client_limiter: Any = None
+        self,
+        app: ASGIApp,
+        *,
+        failures: LoginFailures,
+        client_limiter: Any = None,
+        max_body: int = MAX_REQUEST_BODY,
     ) -> None:
         self._app = app
         self.failures = failures
+        self.max_body = max_body
         # Piccolo's per-client limiter, built beside this one; kept here so both limits of
         # the login can be looked at in one place.
         self.login_limiter = client_limiter
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (
-            scope["type"] != "http"
-            or scope["method"].upper() != "POST"
-            or not _route_path(scope).startswith(LOGIN_PATH)
-        ):
+        if scope["type"] != "http":
             await self._app(scope, receive, send)
             return
+        if _declared_length(scope) > self.max_body:
+            await _answer(send, 413, BODY_TOO_LARGE)
+            return
         try:
-            body = await _read_body(receive)
+            body = await _read_body(receive, self.max_body)
         except _TooLarge:
-            await _answer(send, 413, TOO_LARGE)
+            await _answer(send, 413, BODY_TOO_LARGE)
             return
         if body is None:
             return  # the client went away
+        if scope["method"].upper() != "POST" or not _route_path(scope).startswith(LOGIN_PATH):
+            await self._app(scope, _replay(body, receive), send)
+            return
+        if len(body) > MAX_BODY:
+            await _answer(send, 413, TOO_LARGE)
+            return
         try:
             username, password = await _credentials(scope, body)
         except MalformedLogin:
@@ -325,7 +345,20 @@ class _TooLarge(Exception):
     pass
 
 
-async def _read_body(receive: Receive) -> bytes | None:
+def _declared_length(scope: Scope) -> int:
+    """The largest ``Content-Length`` the request declares (0 when none or unreadable: the
+    body is then counted as it arrives)."""
+    declared = 0
+    for name, value in scope.get("headers", []):
+        if name.lower() == b"content-length":
+            try:
+                declared = max(declared, int(value))
+            except ValueError:
+                continue
+    return declared
+
+
+async def _read_body(receive: Receive, limit: int) -> bytes | None:
     chunks: list[bytes] = []
     size = 0
     while True:
@@ -334,7 +367,7 @@ async def _read_body(receive: Receive) -> bytes | None:
             return None
         chunk = message.get("body", b"")
         size += len(chunk)
-        if size > MAX_BODY:
+        if size > limit:
             raise _TooLarge
         chunks.append(chunk)
         if not message.get("more_body", False):

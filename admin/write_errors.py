@@ -8,8 +8,10 @@ Admin and rewrites the answers to ``POST``, ``PUT``, ``PATCH`` and ``DELETE`` on
 
 - a 422 ``detail`` list: each column named by its Russian title, each message in Russian
   (ours, from ``admin.row_checks``, are Russian already);
-- a 422 ``db_error`` or a 400 text: 422 with one Russian line; the original is logged (it may
-  name the schema), never shown.
+- a 422 ``db_error`` or a 400 text: 422 with one Russian line; the original is neither shown
+  nor logged (it may quote a submitted value), only its status and size.
+
+No submitted value comes back: not in a message, not as an unknown field's name.
 
 Everything else (success, 401/403/405 from the gate, 404, 5xx) passes unchanged.
 """
@@ -63,6 +65,7 @@ MESSAGES: Mapping[str, str] = {
     "bool_type": "нужно «да» или «нет»",
     "string_type": "нужен текст",
 }
+_COLUMN_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 NOT_SAVED = "Изменение не сохранено: проверьте поля формы."
 UNREADABLE = "Запрос не прочитан: ожидается JSON-объект с полями строки."
 
@@ -94,8 +97,10 @@ def russian_detail(detail: Iterable[Any], titles: Mapping[str, str]) -> list[dic
         if isinstance(name, str) and name in titles:
             found.append({"loc": ["body", titles[name]], "msg": message, "type": item.get("type")})
         elif isinstance(name, str) and message != UNREADABLE:
-            # A field the table does not have (a typo in an API call).
-            found.append({"loc": ["body", name], "msg": "нет такого поля", "type": "unknown"})
+            # A field the table does not have (a typo in an API call); named only when it looks
+            # like a column name, never when it could be a value typed in the wrong place.
+            shown = ["body", name] if _COLUMN_NAME.fullmatch(name) else ["body"]
+            found.append({"loc": shown, "msg": "нет такого поля", "type": "unknown"})
         else:
             found.append({"loc": ["body"], "msg": message, "type": item.get("type")})
     return found
@@ -118,7 +123,9 @@ def readable_answer(
     elif status == 422 and isinstance(found, dict) and isinstance(found.get("detail"), str):
         return None  # one of our own refusals, in Russian already
     else:
-        logger.warning("table write refused: %s %s", status, body[:500].decode("utf-8", "replace"))
+        # Not the answer's text: a database error quotes the value it choked on
+        # (``invalid input syntax for type uuid: "..."``), maybe a contact.
+        logger.warning("table write refused: status %s, %d bytes", status, len(body))
         detail = [{"loc": ["body"], "msg": NOT_SAVED, "type": "refused"}]
     return 422, json.dumps({"detail": detail}, ensure_ascii=False).encode(), b"application/json"
 

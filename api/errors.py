@@ -7,6 +7,7 @@ traces never reach a client.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from litestar import MediaType, Request, Response
@@ -105,6 +106,41 @@ def rate_limited_handler(_: Request[Any, Any, Any], exc: RateLimited) -> Respons
     )
 
 
+# msgspec messages that quote what the client sent (a field's name, an enum's value): a contact
+# typed into the wrong place would come back. They are replaced whole.
+_ECHOING_MESSAGES = (
+    (re.compile(r"^Object contains unknown field\b"), "Object contains an unknown field"),
+    (re.compile(r"^Invalid enum value\b"), "Invalid enum value"),
+)
+# What msgspec puts in backticks otherwise: type and schema field names, a schema's pattern.
+_SCHEMA_TEXT = re.compile(r"[A-Za-z0-9_$.\[\]|, ^*+?(){}\\-]{1,80}")
+_CONTACT_LIKE = re.compile(r"@|\d[\d\s().+-]{3,}\d")
+_SAFE_KEY = re.compile(r"[A-Za-z0-9_$.\[\]-]{0,100}")
+
+
+def _is_schema_text(text: str) -> bool:
+    # Never an address (``@``) or a phone-like run of digits, whatever else it looks like.
+    return bool(_SCHEMA_TEXT.fullmatch(text)) and not _CONTACT_LIKE.search(text)
+
+
+def safe_validation_message(message: str) -> str:
+    """msgspec's description of a validation problem without any value the client sent."""
+    for pattern, replacement in _ECHOING_MESSAGES:
+        if pattern.match(message):
+            return replacement
+    message = re.sub(r"'[^']*'|\"[^\"]*\"", "'…'", message)
+    return re.sub(
+        r"`([^`]*)`",
+        lambda m: m.group(0) if _is_schema_text(m.group(1)) else "`…`",
+        message,
+    )
+
+
+def safe_validation_key(key: str) -> str:
+    """The location of the problem, unless it is made of what the client sent."""
+    return key if _SAFE_KEY.fullmatch(key) else "body"
+
+
 def validation_error_handler(
     _: Request[Any, Any, Any], exc: ValidationException
 ) -> Response[dict[str, Any]]:
@@ -113,7 +149,10 @@ def validation_error_handler(
         if isinstance(item, dict):
             # Only the location and msgspec's description of the problem: never the value.
             errors.append(
-                {"key": str(item.get("key", "")), "message": str(item.get("message", ""))}
+                {
+                    "key": safe_validation_key(str(item.get("key", ""))),
+                    "message": safe_validation_message(str(item.get("message", ""))),
+                }
             )
     return problem(
         400,

@@ -1,10 +1,21 @@
-"""``export-leads``: the lead CSV streamed to a file page by page, audited like the form."""
+"""``export-leads``: the lead CSV streamed to a file page by page, audited like the form.
+
+With ``--include-contacts --by USERNAME`` the export is attributed to that staff member in
+``contact_access_log``, so it must be them: their password is read from standard input
+(without echo on a terminal, a plain line from a script). A wrong password, an unknown or
+inactive account and a role other than manager or admin all get the same refusal (nothing
+tells which), exit code 1, nothing exported, and a warning on ``commands.export_leads``
+naming the username, never the password.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
+import logging
 import os
+import sys
 from pathlib import Path
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -12,16 +23,36 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from commands.console import console, err_console, settings_or_exit
 from composition.container import build_container
 from composition.database import close_database, migrate, open_database
+from composition.logs import configure_logging
 from domain.errors import DomainError
 from domain.staff import AccessReason
 from domain.use_cases.export_leads import ExportLeadsCommand
+from tables.staff.accounts import StaffUser
+
+logger = logging.getLogger("commands.export_leads")
+
+NOT_PROVEN = (
+    "Выгрузка с контактами отклонена: неверное имя или пароль, учётная запись неактивна или "
+    "без роли manager/admin (export with contacts refused: wrong username or password, an "
+    "inactive account, or not a manager or admin)."
+)
+
+
+def read_password(username: str) -> str:
+    """The password of ``--by``: no echo on a terminal, one plain line from a pipe."""
+    if sys.stdin.isatty():
+        return getpass.getpass(f"Password of {username}: ")
+    return sys.stdin.readline().rstrip("\r\n")
 
 
 def cmd_export_leads(args: argparse.Namespace) -> int:
     if args.include_contacts and not args.by:
         err_console.print("[red]--include-contacts needs --by USERNAME (a manager or an admin).[/]")
         return 2
-    container = build_container(settings_or_exit())
+    settings = settings_or_exit()
+    configure_logging(settings.log_level)
+    container = build_container(settings)
+    password = read_password(args.by) if args.include_contacts else None
     output = Path(args.output)
     partial_file = output.with_name(output.name + ".partial")
 
@@ -30,7 +61,24 @@ def cmd_export_leads(args: argparse.Namespace) -> int:
         try:
             await migrate(quiet=True)
             staff_user_id = None
-            if args.by:
+            if password is not None:
+                # Proof first, the same answer for every failure: nothing tells whether the
+                # account exists, is active or has the role.
+                proven = await StaffUser.login(args.by, password)
+                member = await container.staff_directory.get_by_username(args.by)
+                if (
+                    proven is None
+                    or member is None
+                    or member.user_id != proven
+                    or not member.may_export_leads()
+                ):
+                    logger.warning(
+                        "export-leads --include-contacts refused: username=%r", args.by[:100]
+                    )
+                    err_console.print(f"[red]{NOT_PROVEN}[/]", soft_wrap=True)
+                    return 1
+                staff_user_id = member.user_id
+            elif args.by:
                 member = await container.staff_directory.get_by_username(args.by)
                 if member is None:
                     err_console.print(f"[red]{args.by} is not an active staff member.[/]")

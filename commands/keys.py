@@ -11,7 +11,7 @@ from adapters.fernet_encryptor import generate_blind_index_key, generate_fernet_
 from commands.console import console, err_console, settings_or_exit
 from composition.container import build_container
 from composition.database import close_database, migrate, open_database
-from tables.key_rotation import RotationReport, count_rows, rotate_all
+from tables.key_rotation import RotationReport, count_outdated, count_rows, rotate_all
 
 
 def cmd_generate_keys(_: argparse.Namespace) -> int:
@@ -29,7 +29,7 @@ def cmd_generate_keys(_: argparse.Namespace) -> int:
 def cmd_rotate_keys(args: argparse.Namespace) -> int:
     container = build_container(settings_or_exit())
 
-    async def run() -> RotationReport:
+    async def run() -> tuple[RotationReport, int]:
         await open_database(container.engine)
         try:
             await migrate(quiet=True)
@@ -44,19 +44,35 @@ def cmd_rotate_keys(args: argparse.Namespace) -> int:
                 tasks = {
                     name: progress.add_task(name, total=total) for name, total in totals.items()
                 }
-                return await rotate_all(
+                report = await rotate_all(
                     container.encryptor,
                     batch_size=args.batch_size,
                     on_batch=lambda name, n: progress.advance(tasks[name], n),
                 )
+            # Read again, after the run: live traffic may have written meanwhile.
+            return report, await count_outdated(container.encryptor, batch_size=args.batch_size)
         finally:
             await close_database(container.engine)
 
-    report = asyncio.run(run())
+    report, outdated = asyncio.run(run())
     console.print(
         f"Rotated {report.values_rotated} values; {report.values_already_current} already "
         f"under the newest key; {report.rows_seen} rows read."
     )
+    if outdated:
+        console.print(
+            f"[yellow]The old keys are still needed[/]: {outdated} stored values are not under "
+            "the newest key. Keep every key in CONTACT_ENCRYPTION_KEYS and run rotate-keys again.",
+            soft_wrap=True,
+        )
+    elif len(container.settings.contact_encryption_keys.get_secret_value()) > 1:
+        console.print(
+            "[green]The old keys are no longer needed[/]: every stored value is under the "
+            "newest key. Keep only the first key in CONTACT_ENCRYPTION_KEYS.",
+            soft_wrap=True,
+        )
+    else:
+        console.print("Every stored value is under the only configured key.", soft_wrap=True)
     if report.conflicts:
         console.print(f"[yellow]{report.conflicts} rows changed meanwhile: run again.[/]")
     if report.undecryptable:

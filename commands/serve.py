@@ -1,7 +1,9 @@
-"""``serve``: prepare the database, then run the HTTP service.
+"""``serve``: prepare the database, check that the contact keys open a sample of the stored
+contacts, then run the HTTP service.
 
 Development migrates and seeds demo data into an empty database; production never migrates
-(``migrate`` is a release step) and refuses to start while migrations are pending.
+(``migrate`` is a release step) and refuses to start while migrations are pending. An unset
+``APP_ENV`` with a public ``--host`` refuses to start.
 
 SIGTERM (or Ctrl+C) drains: no new connection is accepted, requests in flight finish (for at
 most ``DRAIN_SECONDS``), the database is closed and the process exits 0.
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import ipaddress
 import signal
 from types import FrameType
 from typing import Any
@@ -26,6 +29,7 @@ from composition.database import MigrationsPending, prepare_schema
 from composition.logs import configure_logging
 from composition.web import build_app
 from tables.demo import database_is_empty, seed_demo
+from tables.key_rotation import sample_undecryptable
 
 # On SIGTERM uvicorn stops accepting connections and lets in-flight requests finish, for at
 # most this long (inside the usual 30 s before SIGKILL); then the lifespan shutdown closes
@@ -36,7 +40,14 @@ DRAIN_SECONDS = 25
 def cmd_serve(args: argparse.Namespace) -> int:
     # The development defaults (sandbox URL, public site URL) follow the port we bind.
     settings = settings_or_exit(port=args.port)
+    if not settings.app_env_explicit and not is_loopback_host(args.host):
+        return fail(
+            f"[bold red]Refusing to serve on {args.host}[/]: APP_ENV is not set, so this would "
+            "run the development stack (sandbox payments, demo data) in public; set "
+            "APP_ENV=production, or APP_ENV=development to mean it, or bind 127.0.0.1."
+        )
     configure_logging(settings.log_level)
+    container = build_container(settings)
     try:
         asyncio.run(prepare_database(settings))
     except MigrationsPending as exc:
@@ -46,7 +57,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
             f"[bold red]Cannot prepare the database[/] ({type(exc).__name__}): check "
             "DATABASE_URL and that the database is up."
         )
-    app = build_app(build_container(settings))
+    sample = asyncio.run(sample_undecryptable(container.encryptor))
+    if sample.undecryptable:
+        # Counts only: never a ciphertext or a key.
+        return fail(
+            "[bold red]CONTACT_ENCRYPTION_KEYS do not match the stored data[/]: "
+            f"{sample.undecryptable} of {sample.checked} sampled contacts open with none of the "
+            "configured keys (a key missing, or keys of another installation); not serving."
+        )
+    app = build_app(container)
     database = "PostgreSQL" if settings.database_is_postgres else "SQLite"
     console.print(
         f"[green]Serving[/] on http://{args.host}:{args.port} ({settings.app_env}, {database})"
@@ -84,6 +103,18 @@ def _run_uvicorn(app: Any, args: argparse.Namespace, settings: Settings) -> None
         log_level=settings.log_level.lower(),
         timeout_graceful_shutdown=DRAIN_SECONDS,
     )
+
+
+def is_loopback_host(host: str) -> bool:
+    """Whether ``--host`` binds this machine only (``localhost``, ``127.0.0.0/8``, ``::1``)."""
+    name = host.strip().strip("[]").lower()
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        # A host name other than localhost may resolve anywhere: treat it as public.
+        return False
 
 
 async def prepare_database(settings: Settings) -> None:

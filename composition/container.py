@@ -251,7 +251,12 @@ def build_staff_access(
 def build_mailer(settings: Settings) -> Mailer:
     """SMTP when ``SMTP_URL`` is set, else the development console sink."""
     if settings.smtp_url is not None:
-        return SmtpMailer(settings.smtp_url.get_secret_value(), settings.email_from)
+        return SmtpMailer(
+            settings.smtp_url.get_secret_value(),
+            settings.email_from,
+            # In production an ``smtp://`` server must offer STARTTLS: never clear text.
+            require_starttls=settings.is_production,
+        )
     return ConsoleMailer(settings.email_from)
 
 

@@ -224,6 +224,15 @@ class MailServerUnavailable(ProviderUnavailable):
     message = "The mail server is temporarily unavailable."
 
 
+class MailServerInsecure(MailServerUnavailable):
+    """The mail server offers no STARTTLS where it is required: nothing is sent in clear text.
+
+    Retried like any unavailable server, so the message goes out once the server is fixed."""
+
+    code = "mail_server_insecure"
+    message = "The mail server does not offer STARTTLS; the message was not sent in clear text."
+
+
 class MailRejected(ProviderRejected):
     """The mail server refused the message for good (for example, the address does not exist)."""
 

@@ -4,6 +4,10 @@ Each batch is its own short transaction, and each row is updated only if its cip
 still what was read (compare-and-set), so an interrupted run loses nothing and a run beside
 live traffic never overwrites a newer value. Rows already under the newest key are skipped,
 so running again continues where the last run stopped.
+
+:func:`sample_undecryptable` is the start-up check (``serve``): a sample of the stored
+ciphertexts, the newest and the oldest of every column, must all open with the configured
+keys. :func:`count_outdated` tells ``rotate-keys`` whether the old keys are still needed.
 """
 
 from __future__ import annotations
@@ -98,3 +102,59 @@ async def rotate_all(
     for spec in ENCRYPTED_COLUMNS:
         await rotate_table(spec, encryptor, report, batch_size=batch_size, on_batch=on_batch)
     return report
+
+
+SAMPLE_PER_END = 10  # per column: the ten highest and the ten lowest primary keys
+
+
+@dataclass(frozen=True)
+class KeySample:
+    checked: int
+    undecryptable: int
+
+
+async def sample_undecryptable(encryptor: Encryptor, *, per_end: int = SAMPLE_PER_END) -> KeySample:
+    """Try to decrypt a sample of every encrypted column; erased (``''``) values are skipped."""
+    checked = undecryptable = 0
+    for spec in ENCRYPTED_COLUMNS:
+        pk = spec.table._meta.primary_key
+        for column in spec.columns:
+            tokens: set[str] = set()
+            for ascending in (False, True):
+                rows = (
+                    await spec.table.select(column)
+                    .where(column.is_not_null() & (column != ""))
+                    .order_by(pk, ascending=ascending)
+                    .limit(per_end)
+                )
+                tokens.update(row[column._meta.name] for row in rows)
+            for token in tokens:
+                checked += 1
+                try:
+                    encryptor.decrypt(token)
+                except ValueError:
+                    undecryptable += 1
+    return KeySample(checked=checked, undecryptable=undecryptable)
+
+
+async def count_outdated(encryptor: Encryptor, *, batch_size: int = 500) -> int:
+    """How many stored values are not under the newest key (so need another key to open)."""
+    outdated = 0
+    for spec in ENCRYPTED_COLUMNS:
+        table = spec.table
+        pk = table._meta.primary_key
+        last: Any = None
+        while True:
+            query = table.select(pk, *spec.columns).order_by(pk).limit(batch_size)
+            if last is not None:
+                query = query.where(pk > last)
+            rows = await query
+            if not rows:
+                break
+            for row in rows:
+                for column in spec.columns:
+                    token = row[column._meta.name]
+                    if token and not encryptor.is_current(token):
+                        outdated += 1
+            last = rows[-1][pk._meta.name]
+    return outdated

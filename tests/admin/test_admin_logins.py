@@ -20,7 +20,7 @@ from piccolo_api.session_auth.tables import SessionsBase
 
 from composition.worker import worker_jobs
 from tables.staff.accounts import StaffUser
-from tests.support.admin_world import PASSWORD, AdminWorld, csrf, login, make_world
+from tests.support.admin_world import PASSWORD, AdminWorld, csrf, logged_in, login, make_world
 
 pytestmark = [pytest.mark.anyio, pytest.mark.db]
 
@@ -414,3 +414,33 @@ async def test_the_purge_works_in_batches(world: AdminWorld) -> None:
         sessions=PiccoloStaffSessionStore(), clock=world.container.clock, batch_size=2
     )
     assert [await purge.execute() for _ in range(3)] == [2, 1, 0]
+
+
+async def _chunks(size: int, chunk: int = 64 * 1024) -> AsyncIterator[bytes]:
+    sent = 0
+    while sent < size:
+        yield b"x" * chunk
+        sent += chunk
+
+
+async def test_a_chunked_login_body_without_content_length_is_refused(world: AdminWorld) -> None:
+    async with csrf_client(world) as client:
+        response = await client.post(LOGIN, content=_chunks(2 * 1024 * 1024), headers=csrf(client))
+    assert response.status_code == 413
+    assert response.headers["cache-control"] == "no-store"
+    assert world_limiter(world).request_dict == {}
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+async def test_an_admin_api_body_over_one_mebibyte_is_refused(
+    world: AdminWorld, chunked: bool
+) -> None:
+    size = 1024 * 1024 + 1
+    async with logged_in(world, "admin") as client:
+        response = await client.post(
+            "/admin/api/tables/waitlist_requests/",
+            content=_chunks(size, 4096) if chunked else b"{" + b" " * size + b"}",
+            headers={**csrf(client), "content-type": "application/json"},
+        )
+    assert response.status_code == 413, response.text
+    assert "too large" in response.json()["detail"]

@@ -278,3 +278,30 @@ async def test_a_service_in_use_is_not_deleted_and_the_answer_says_what_holds_it
     deleted = await admin.delete(f"/admin/api/tables/services/{unused}/", headers=csrf(admin))
     assert deleted.status_code == 204, deleted.text
     assert await ServiceTable.count() == 1
+
+
+async def test_a_contact_typed_into_any_field_does_not_come_back_or_reach_the_logs(
+    world: AdminWorld, admin: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    contact = "+7 916 555-12-34"
+    url = "/admin/api/tables/services/"
+    bodies = [service(**{name: contact}) for name in service()]
+    bodies += [{**service(), contact: "1"}, {**service(), "leak.me@example.org": "1"}]
+    slot_url = "/admin/api/tables/slots/"
+    bodies_by_url = [(url, body) for body in bodies]
+    bodies_by_url += [(slot_url, {"service": contact, "starts_at": contact, "status": contact})]
+    for target, body in bodies_by_url:
+        response = await admin.post(target, json=body, headers=csrf(admin))
+        assert response.status_code in (201, 422), response.text
+        for secret in (contact, "555-12-34", "9165551234", "leak.me"):
+            assert secret not in response.text, (body, response.text)
+    from composition.logs import QUIET  # kept at WARNING by the service's logging set-up
+
+    logged = "\n".join(
+        record.getMessage() for record in caplog.records if not record.name.startswith(QUIET)
+    )
+    for secret in (contact, "555-12-34", "9165551234", "leak.me"):
+        assert secret not in logged

@@ -14,7 +14,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import pytest
 
+from commands.serve import is_loopback_host
 from tests.cli.cli import ROOT, clean_environ
 from tests.support.live_server import free_port
 
@@ -134,3 +136,41 @@ def test_serve_names_an_unreachable_database_in_one_line(tmp_path: Path) -> None
     assert "Cannot prepare the database" in result.stderr
     assert "Traceback" not in result.stderr and "Pw-Secret-9" not in result.stderr
     assert os.path.exists(tmp_path / "dev-keys.json")  # development keys were still prepared
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "203.0.113.7", "example.org"])
+def test_serve_without_app_env_refuses_a_public_host_in_one_line(tmp_path: Path, host: str) -> None:
+    env = clean_environ(VAR_DIR=str(tmp_path))
+    result = subprocess.run(
+        [sys.executable, "main.py", "serve", "--host", host, "--port", str(free_port())],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "APP_ENV" in result.stderr and host in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "emotional_balance.sqlite").exists()  # nothing was migrated
+
+
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [
+        ("127.0.0.1", True),
+        ("127.0.0.2", True),
+        ("::1", True),
+        ("[::1]", True),
+        ("localhost", True),
+        ("LOCALHOST", True),
+        ("0.0.0.0", False),
+        ("::", False),
+        ("192.168.1.10", False),
+        ("203.0.113.7", False),
+        ("localhost.example.org", False),
+    ],
+)
+def test_only_loopback_hosts_count_as_local(host: str, loopback: bool) -> None:
+    assert is_loopback_host(host) is loopback

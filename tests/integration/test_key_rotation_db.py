@@ -17,7 +17,7 @@ from cryptography.fernet import Fernet
 
 from adapters.fernet_encryptor import FernetEncryptor
 from tables.core.tables import AppointmentTable, ConsentRecordTable, ServiceTable, SlotTable
-from tables.key_rotation import rotate_all
+from tables.key_rotation import count_outdated, rotate_all, sample_undecryptable
 
 pytestmark = [pytest.mark.anyio, pytest.mark.db]
 
@@ -251,6 +251,7 @@ async def test_the_rotate_keys_command_shows_progress_and_rotates_everything(db:
     assert "appointments" in result.stdout and "consent_records" in result.stdout
     assert f"{ROWS}/{ROWS}" in result.stdout  # the progress bar's final count
     assert f"Rotated {len(plain)} values" in result.stdout
+    assert "The old keys are no longer needed" in result.stdout
     assert NEW.decode() not in result.stdout + result.stderr
     assert await assert_intact(plain) == (len(plain), 0)
 
@@ -267,3 +268,46 @@ async def test_the_rotate_keys_command_fails_when_a_value_matches_no_key(db: obj
 
     assert result.returncode == 1
     assert "match no configured key" in result.stderr
+    assert "The old keys are still needed" in result.stdout
+
+
+async def test_old_keys_are_needed_until_every_value_is_under_the_newest(db: object) -> None:
+    plain = await seed_encrypted_rows(FernetEncryptor([OLD], INDEX), rows=3)
+    both = FernetEncryptor([NEW, OLD], INDEX)
+    assert await count_outdated(both, batch_size=2) == len(plain)
+    await rotate_all(both)
+    assert await count_outdated(both, batch_size=2) == 0
+
+
+async def test_the_key_sample_finds_keys_that_do_not_match_and_skips_erased_values(
+    db: object,
+) -> None:
+    plain = await seed_encrypted_rows(FernetEncryptor([OLD], INDEX), rows=3)
+    await AppointmentTable.update({AppointmentTable.client_name_encrypted: ""}, force=True)
+    erased = sum(1 for key in plain if key[2] == "client_name_encrypted")
+
+    matching = await sample_undecryptable(FernetEncryptor([NEW, OLD], INDEX))
+    assert matching.undecryptable == 0 and matching.checked == len(plain) - erased
+
+    wrong = await sample_undecryptable(FernetEncryptor([NEW], INDEX))
+    assert wrong.undecryptable == wrong.checked == len(plain) - erased
+
+
+async def test_serve_refuses_keys_that_cannot_open_the_stored_contacts(db: object) -> None:
+    from tests.support.live_server import free_port
+
+    await seed_encrypted_rows(FernetEncryptor([OLD], INDEX), rows=2)
+    token = (await AppointmentTable.select(AppointmentTable.client_email_encrypted).first()) or {}
+    env = {**os.environ, "CONTACT_ENCRYPTION_KEYS": NEW.decode()}  # another installation's key
+
+    result = await asyncio.to_thread(
+        run_cli, "serve", "--host", "127.0.0.1", "--port", str(free_port()), env=env
+    )
+
+    assert result.returncode == 1
+    [line] = [x for x in result.stderr.splitlines() if "CONTACT_ENCRYPTION_KEYS" in x]
+    assert "CONTACT_ENCRYPTION_KEYS do not match the stored data" in line
+    output = result.stdout + result.stderr
+    assert NEW.decode() not in output and OLD.decode() not in output
+    assert token["client_email_encrypted"] not in output
+    assert "Serving" not in result.stdout

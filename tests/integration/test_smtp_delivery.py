@@ -15,9 +15,9 @@ from aiosmtpd.controller import Controller
 
 from adapters.settings import load_settings
 from adapters.smtp_mailer import SmtpMailer
-from composition.container import build_container
+from composition.container import build_container, build_mailer
 from domain.emails import EmailMessage
-from domain.errors import MailRejected, MailServerUnavailable
+from domain.errors import MailRejected, MailServerInsecure, MailServerUnavailable
 from domain.models import ConsentEvidence
 from domain.use_cases.create_waitlist_request import CreateWaitlistRequestCommand
 from domain.use_cases.send_pending_emails import SendPendingEmailsUseCase
@@ -254,3 +254,123 @@ async def test_smtps_with_credentials_from_the_url(tmp_path: Any) -> None:
         controller.stop()
     assert [m[1] for m in inbox.messages] == [[ADDRESS]]
     assert logins[0] == (b"mailer", b"p@ss word")
+
+
+def production_settings(smtp_url: str, tmp_path: Any) -> Any:
+    """Development settings turned production: only ``is_production`` matters to the mailer."""
+    import dataclasses
+
+    settings = load_settings({"SMTP_URL": smtp_url}, var_dir=tmp_path)
+    return dataclasses.replace(settings, app_env="production")
+
+
+class RecordingAuth:
+    """An aiosmtpd authenticator that accepts ``mailer`` / ``secret`` and records every try."""
+
+    def __init__(self) -> None:
+        self.logins: list[tuple[bytes, bytes]] = []
+
+    def __call__(self, server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> Any:
+        from aiosmtpd.smtp import AuthResult
+
+        self.logins.append((data.login, data.password))
+        return AuthResult(success=data.login == b"mailer" and data.password == b"secret")
+
+
+async def test_production_sends_nothing_in_clear_to_a_server_without_starttls(
+    tmp_path: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    inbox, auth, port = Inbox(), RecordingAuth(), free_port()
+    # It would even take the password in clear text: the mailer must not offer it.
+    controller = Controller(
+        inbox, hostname="127.0.0.1", port=port, authenticator=auth, auth_require_tls=False
+    )
+    controller.start()
+    try:
+        mailer = build_mailer(
+            production_settings(f"smtp://mailer:secret@127.0.0.1:{port}", tmp_path)
+        )
+        message = EmailMessage(to=ADDRESS, subject="s", text="t", html="<p>t</p>")
+        with (
+            caplog.at_level("ERROR", logger="adapters.smtp"),
+            pytest.raises(MailServerInsecure) as refused,
+        ):
+            await mailer.send(message)
+        # Retried like an unavailable server: the message stays in the outbox.
+        assert isinstance(refused.value, MailServerUnavailable)
+        assert "STARTTLS" in caplog.text and "secret" not in caplog.text
+        assert inbox.messages == [] and auth.logins == []
+
+        # Development still sends in clear text to a local server.
+        development = SmtpMailer(f"smtp://mailer:secret@127.0.0.1:{port}", SENDER, timeout=5)
+        await development.send(message)
+        assert [m[1] for m in inbox.messages] == [[ADDRESS]]
+    finally:
+        controller.stop()
+
+
+async def test_production_delivers_over_starttls_and_logs_in_only_after_it(tmp_path: Any) -> None:
+    inbox, auth, port = Inbox(), RecordingAuth(), free_port()
+    server_tls, client_tls = self_signed(tmp_path)
+    controller = Controller(
+        inbox,
+        hostname="127.0.0.1",
+        port=port,
+        tls_context=server_tls,
+        require_starttls=True,  # refuses anything but STARTTLS before MAIL or AUTH
+        authenticator=auth,
+        auth_required=True,  # auth_require_tls stays on: AUTH only once TLS is up
+    )
+    controller.start()
+    try:
+        mailer = SmtpMailer(
+            f"smtp://mailer:secret@127.0.0.1:{port}",
+            SENDER,
+            timeout=5,
+            tls_context=client_tls,
+            require_starttls=True,
+        )
+        await mailer.send(EmailMessage(to=ADDRESS, subject="s", text="t", html="<p>t</p>"))
+        # The certificate is checked: one the client does not trust is a failure, not clear text.
+        untrusted = SmtpMailer(
+            f"smtp://mailer:secret@127.0.0.1:{port}", SENDER, timeout=5, require_starttls=True
+        )
+        with pytest.raises(MailServerUnavailable):
+            await untrusted.send(EmailMessage(to=ADDRESS, subject="s", text="t", html="<p>t</p>"))
+    finally:
+        controller.stop()
+    assert [m[1] for m in inbox.messages] == [[ADDRESS]]
+    assert auth.logins == [(b"mailer", b"secret")]
+
+
+@pytest.mark.db
+async def test_an_insecure_server_leaves_the_message_in_the_outbox_for_a_retry(
+    db: object, smtp: tuple[Inbox, int]
+) -> None:
+    inbox, port = smtp
+    await seed_demo()
+    container = build_container(load_settings())
+    slug = (await container.list_services.execute())[-1].slug
+    await container.create_waitlist_request.execute(
+        CreateWaitlistRequestCommand(
+            service_slug=slug,
+            preferred_contact_method="email",
+            contact_value=ADDRESS,
+            preferred_time_window="any",
+            personal_data_consent=True,
+            communications_consent=True,
+            consent_version="2026-11-01",
+            evidence=ConsentEvidence(ip=None, user_agent=None),
+        )
+    )
+    sender = SendPendingEmailsUseCase(
+        uow=container.uow,
+        clock=container.clock,
+        encryptor=container.encryptor,
+        mailer=SmtpMailer(f"smtp://127.0.0.1:{port}", SENDER, timeout=5, require_starttls=True),
+    )
+    assert await sender.execute() == 0
+    row = await EmailOutboxTable.select().first()
+    assert row is not None and row["status"] == "pending" and row["attempts"] == 1
+    assert row["last_error"] == "MailServerInsecure" and row["next_attempt_at"] is not None
+    assert inbox.messages == []

@@ -56,6 +56,7 @@ def test_pydantics_errors_are_said_in_russian_by_column_title() -> None:
             "ctx": {"max_length": 200},
         },
         {"type": "missing", "loc": ["body", "colour"], "msg": "Field required"},
+        {"type": "missing", "loc": ["body", "+7 916 555-12-34"], "msg": "Field required"},
         {"type": "json_invalid", "loc": ["body", 0], "msg": "JSON decode error", "input": {}},
         {"type": "staff_check", "loc": ["body", "price"], "msg": "не может быть меньше нуля"},
         "not an error",
@@ -67,6 +68,7 @@ def test_pydantics_errors_are_said_in_russian_by_column_title() -> None:
         (["Цена, ₽"], "обязательное поле"),  # an empty field, whatever its type
         (["Название"], "не длиннее 200 символов"),
         (["colour"], "нет такого поля"),
+        ([], "нет такого поля"),  # a value typed as a field's name is not repeated
         ([], "Запрос не прочитан: ожидается JSON-объект с полями строки."),
         (["Цена, ₽"], "не может быть меньше нуля"),
         ([], NOT_SAVED),

@@ -163,6 +163,9 @@ REFUSALS = [
     ({"TELEGRAM_BOT_USERNAME": "not a bot"}, "TELEGRAM_BOT_USERNAME"),
     ({"SMTP_URL": None}, "SMTP_URL"),
     ({"SMTP_URL": "http://smtp.example.ru"}, "SMTP_URL"),
+    ({"SMTP_URL": f"smtp://mailer:{SMTP_PASSWORD}@smtp.example.ru:587?starttls=false"}, "SMTP_URL"),
+    ({"SMTP_URL": f"smtp://mailer:{SMTP_PASSWORD}@smtp.example.ru:587?tls=none"}, "SMTP_URL"),
+    ({"SMTP_URL": f"smtp://mailer:{SMTP_PASSWORD}@smtp.example.ru:465"}, "SMTP_URL"),
     ({"EMAIL_FROM": None}, "EMAIL_FROM"),
     ({"EMAIL_FROM": "nobody"}, "EMAIL_FROM"),
     ({"CORS_ALLOWED_ORIGINS": "ftp://site.ru"}, "CORS_ALLOWED_ORIGINS"),
@@ -421,3 +424,14 @@ def test_a_bad_max_active_holds_per_contact_is_refused_naming_the_variable(
     with pytest.raises(ConfigurationError) as caught:
         load_settings({"MAX_ACTIVE_HOLDS_PER_CONTACT": raw}, var_dir=tmp_path)
     assert str(caught.value).startswith(f"MAX_ACTIVE_HOLDS_PER_CONTACT {says}")
+
+
+def test_production_takes_smtp_with_starttls_and_development_a_local_server_in_clear(
+    tmp_path: Path,
+) -> None:
+    starttls = load_settings(
+        production(SMTP_URL="smtp://mailer:pw@smtp.example.ru:587"), var_dir=tmp_path
+    )
+    assert starttls.smtp_url is not None and starttls.is_production
+    local = load_settings({"SMTP_URL": "smtp://127.0.0.1:1025?starttls=false"}, var_dir=tmp_path)
+    assert local.smtp_url is not None and not local.is_production
