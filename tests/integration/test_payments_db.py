@@ -74,8 +74,8 @@ async def test_concurrent_reconciliation_claims_never_share_a_payment(
     world: PaymentsWorld,
 ) -> None:
     now = datetime.now(UTC)
-    for _ in range(3):
-        appointment_id = await world.hold()
+    for n in range(3):
+        appointment_id = await world.hold(n)  # three clients: one may hold only so many
         async with uow(world) as unit:
             await unit.payments.add(
                 Payment.start(

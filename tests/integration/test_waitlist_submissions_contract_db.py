@@ -467,6 +467,11 @@ async def test_one_confirmation_even_when_staff_close_requests_among_concurrent_
             await asyncio.sleep(0)
 
     await asyncio.gather(close_every_request(), *(submit_in_turns(t) for t in range(3)))
+    # However the turns fell under load: staff close what is open, the person submits again.
+    for request in (await world.kept()).requests:
+        if request.status is WaitlistStatus.NEW:
+            await world.set_status(request.id, WaitlistStatus.DECLINED)
+    await world.submissions.submit(a_draft(at=later(13)))
 
     kept = await world.kept()
     # several requests were made (each closed by staff in turn), one confirmation queued

@@ -87,7 +87,7 @@ class PaymentsWorld:
         return create_app(ports, ApiConfig(**config))
 
     async def hold(self, n: int = 0, *, with_deposit: bool = False) -> UUID:
-        """Hold a free future slot (demo data) for a client with email and phone; with
+        """Hold a free future slot (demo data) for client ``n`` with email and phone; with
         ``with_deposit``, a slot of a service that takes a deposit."""
         free = (SlotTable.status == "free") & (
             SlotTable.starts_at > datetime.now(UTC) + timedelta(hours=2)
@@ -101,8 +101,9 @@ class PaymentsWorld:
             HoldSlotCommand(
                 slot_id=rows[0]["id"],
                 client_name=f"Анна Секретная {n}",
-                email=CLIENT_EMAIL,
-                phone=CLIENT_PHONE,
+                # Client ``n``: each may hold only MAX_ACTIVE_HOLDS_PER_CONTACT slots.
+                email=CLIENT_EMAIL if n == 0 else CLIENT_EMAIL.replace("@", f"+{n}@"),
+                phone=CLIENT_PHONE if n == 0 else f"{CLIENT_PHONE[:-4]}{n:04d}",
                 personal_data_consent=True,
                 communications_consent=False,
                 consent_version="2026-11-01",
