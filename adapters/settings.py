@@ -230,6 +230,29 @@ def _parse_networks(name: str, raw: str) -> tuple[IPNetwork, ...]:
     return tuple(networks)
 
 
+def _parse_trusted_proxies(raw: str | None, *, production: bool) -> tuple[IPNetwork, ...]:
+    """The proxies whose forwarded headers are believed; ``none`` when clients connect directly.
+
+    Production serves over TLS, which some proxy terminates: without this every client would
+    share the proxy's address (one visitor exhausting everyone's rate limit, every webhook
+    refused), so it has to be said, even if only as ``none``.
+    """
+    value = (raw or "").strip()
+    if not value:
+        if production:
+            raise ConfigurationError(
+                "TRUSTED_PROXIES is required when APP_ENV=production: the addresses or CIDRs of "
+                "the proxies in front of the app (comma-separated), or 'none' when clients "
+                "connect directly"
+            )
+        return ()
+    if value.lower() == "none":
+        return ()
+    if any(part.strip().lower() == "none" for part in value.split(",")):
+        raise ConfigurationError("TRUSTED_PROXIES: 'none' cannot be combined with addresses")
+    return _parse_networks("TRUSTED_PROXIES", value)
+
+
 def _parse_bool(name: str, raw: str | None, default: bool) -> bool:
     if raw is None:
         return default
@@ -604,7 +627,7 @@ def load_settings(
         yookassa_receipts=_parse_bool("YOOKASSA_RECEIPTS", env.get("YOOKASSA_RECEIPTS"), False),
         yookassa_vat_code=_parse_int("YOOKASSA_VAT_CODE", env.get("YOOKASSA_VAT_CODE"), 1, 1, 12),
         yookassa_webhook_allowed_ips=webhook_ips,
-        trusted_proxies=_parse_networks("TRUSTED_PROXIES", env.get("TRUSTED_PROXIES") or ""),
+        trusted_proxies=_parse_trusted_proxies(env.get("TRUSTED_PROXIES"), production=production),
         telegram_bot_username=telegram,
         public_site_url=public_site_url.rstrip("/"),
         cors_allowed_origins=cors,

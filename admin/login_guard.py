@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Protocol
 
+from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import parse_options_header
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
@@ -292,7 +293,8 @@ async def _credentials(scope: Scope, body: bytes) -> tuple[str | None, str | Non
         try:
             body.decode("utf-8")
             form = await request.form()
-        except (UnicodeDecodeError, HTTPException, MultiPartException) as exc:
+        # Newer Starlette lets python-multipart's own parse errors through.
+        except (UnicodeDecodeError, HTTPException, MultiPartException, FormParserError) as exc:
             raise MalformedLogin from exc
         data = {}
         try:

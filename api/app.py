@@ -15,6 +15,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.types import ControllerRouterHandler
 
+from api.client_ip import TrustedProxyMiddleware
 from api.config import ApiConfig
 from api.dependencies import ApiPorts
 from api.errors import EXCEPTION_HANDLERS
@@ -64,15 +65,17 @@ def create_app(
             *([static_pages_router()] if ports.no_slots or ports.privacy else []),
             *([PaymentsController, YooKassaWebhookController] if ports.payments else []),
             *extra_handlers,
-            *mounted_asgi_handlers(mounted_apps or {}, config.trusted_proxies),
+            *mounted_asgi_handlers(mounted_apps or {}),
         ],
+        # The client address, scheme and host are settled first, once, for everything after.
         middleware=[
-            DefineMiddleware(
-                RateLimitMiddleware, limiter=rate_limiter, trusted_proxies=config.trusted_proxies
-            )
-        ]
-        if rate_limiter is not None
-        else [],
+            DefineMiddleware(TrustedProxyMiddleware, trusted_proxies=config.trusted_proxies),
+            *(
+                [DefineMiddleware(RateLimitMiddleware, limiter=rate_limiter)]
+                if rate_limiter is not None
+                else []
+            ),
+        ],
         dependencies={
             "ports": Provide(lambda: ports, use_cache=True, sync_to_thread=False),
             "api_config": Provide(lambda: config, use_cache=True, sync_to_thread=False),

@@ -5,36 +5,25 @@ The API knows nothing about them: ``main.py`` hands them over as opaque ASGI cal
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import unquote
 
 from litestar.handlers import ASGIRouteHandler, asgi
 from litestar.types import Receive, Scope, Send
 
-from api.client_ip import resolve_client_ip
-from api.config import IPNetwork
 
-
-def _forwarded_for(scope: Scope) -> str | None:
-    for name, value in scope.get("headers", []):
-        if name == b"x-forwarded-for":
-            return str(value.decode("latin-1"))
-    return None
-
-
-def mounted_asgi_handlers(
-    apps: Mapping[str, Any], trusted_proxies: Sequence[IPNetwork] = ()
-) -> list[ASGIRouteHandler]:
+def mounted_asgi_handlers(apps: Mapping[str, Any]) -> list[ASGIRouteHandler]:
     """One mount per path prefix, handed the scope the ASGI way (``root_path`` + full path).
 
     Litestar rewrites ``path`` for a mount (and drops or adds a trailing slash); the mounted
     app gets the request path as the client sent it instead, with the prefix in
     ``root_path``, which is what Starlette-based apps (Piccolo Admin) route on.
 
-    Behind a trusted proxy the mounted app sees the real client address (our own
-    ``X-Forwarded-For`` rule), so per-client limits such as the admin's login limiter do not
-    lump every visitor together under the proxy's address.
+    Behind a trusted proxy the mounted app sees the real client address, scheme and host
+    (``api.client_ip.TrustedProxyMiddleware`` ran before), so per-client limits such as the
+    admin's login limiter do not lump every visitor together under the proxy's address, and
+    the CSRF origin check knows the page was served over HTTPS.
     """
     handlers: list[ASGIRouteHandler] = []
     for prefix, app in apps.items():
@@ -47,11 +36,6 @@ def mounted_asgi_handlers(
             raw = scope.get("raw_path") or (root + _mount + scope["path"]).encode()
             full = unquote(raw.decode("latin-1").split("?", 1)[0])
             scope["root_path"] = root + _mount  # type: ignore[typeddict-unknown-key]
-            client = scope.get("client")
-            if trusted_proxies and client:
-                peer_host, peer_port = client
-                resolved = resolve_client_ip(peer_host, _forwarded_for(scope), trusted_proxies)
-                scope["client"] = (resolved, peer_port)
             scope["path"] = (
                 full if full.startswith(root + _mount) else root + _mount + scope["path"]
             )

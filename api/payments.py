@@ -203,7 +203,7 @@ class YooKassaWebhookController(Controller):
     async def yookassa(
         self, request: Request[Any, Any, Any], ports: Ports, api_config: Config
     ) -> WebhookResponse:
-        ip = client_ip(request, api_config.trusted_proxies)
+        ip = client_ip(request)
         if not source_allowed(ip, api_config.yookassa_webhook_allowed_ips):
             raise WebhookSourceForbidden()
         raw = await request.body()

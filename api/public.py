@@ -13,7 +13,7 @@ from litestar.params import JSONBody, PathParameter, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED
 
 from api.client_ip import consent_evidence
-from api.dependencies import Config, Ports
+from api.dependencies import Ports
 from api.schemas import (
     AppointmentResponse,
     AvailabilityResponse,
@@ -104,7 +104,6 @@ class PublicBookingController(Controller):
     async def create_appointment(
         self,
         ports: Ports,
-        api_config: Config,
         request: Request[Any, Any, Any],
         data: JSONBody[CreateAppointmentRequest],
     ) -> AppointmentResponse:
@@ -117,7 +116,7 @@ class PublicBookingController(Controller):
                 personal_data_consent=data.consents.personal_data,
                 communications_consent=data.consents.communications,
                 consent_version=data.consents.version,
-                evidence=consent_evidence(request, api_config.trusted_proxies),
+                evidence=consent_evidence(request),
             )
         )
         return AppointmentResponse(

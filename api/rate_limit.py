@@ -8,7 +8,6 @@ Webhooks are not limited: YooKassa would only redeliver.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Protocol
 
 from litestar.connection import ASGIConnection
@@ -16,7 +15,6 @@ from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from api.client_ip import client_ip
-from api.config import IPNetwork
 from api.errors import RateLimited
 
 LIMITED_PREFIX = "/api/public/"
@@ -33,12 +31,9 @@ class RateLimiter(Protocol):
 
 
 class RateLimitMiddleware:
-    def __init__(
-        self, app: ASGIApp, limiter: RateLimiter, trusted_proxies: Sequence[IPNetwork]
-    ) -> None:
+    def __init__(self, app: ASGIApp, limiter: RateLimiter) -> None:
         self._app = app
         self._limiter = limiter
-        self._proxies = tuple(trusted_proxies)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
@@ -46,7 +41,7 @@ class RateLimitMiddleware:
             and scope.get("method") == "POST"
             and str(scope.get("path", "")).startswith(LIMITED_PREFIX)
         ):
-            ip = client_ip(ASGIConnection(scope), self._proxies)
+            ip = client_ip(ASGIConnection(scope))
             retry_after = await self._limiter.check(f"{ip} {scope['path']}")
             if retry_after is not None:
                 raise RateLimited(retry_after_seconds=retry_after)

@@ -13,7 +13,6 @@ from litestar.params import JSONBody, QueryParameter
 from litestar.status_codes import HTTP_202_ACCEPTED
 
 from api.client_ip import consent_evidence
-from api.config import ApiConfig
 from api.dependencies import Ports, no_slots
 from domain.use_cases.create_waitlist_request import CreateWaitlistRequestCommand
 from domain.use_cases.get_no_slots_page import GetNoSlotsPageCommand, NoSlotsPage
@@ -218,9 +217,6 @@ class NoSlotsController(Controller):
         request: Request[Any, Any, Any],
         data: JSONBody[CreateWaitlistRequest],
     ) -> WaitlistAcceptedResponse:
-        # From the app state, not a second dependency: two make Litestar resolve them in an
-        # anyio task group, about a tenth of this endpoint's CPU (bench/waitlist_bench.py).
-        api_config: ApiConfig = request.app.state.api_config
         # The result (new request or the active one) is deliberately dropped: see above.
         await no_slots(ports).create_waitlist_request.execute(
             CreateWaitlistRequestCommand(
@@ -231,7 +227,7 @@ class NoSlotsController(Controller):
                 personal_data_consent=data.consents.personal_data,
                 communications_consent=data.consents.communications,
                 consent_version=data.consents.version,
-                evidence=consent_evidence(request, api_config.trusted_proxies),
+                evidence=consent_evidence(request),
             )
         )
         return WaitlistAcceptedResponse(status="accepted")

@@ -97,7 +97,7 @@ def _run_uvicorn(app: Any, args: argparse.Namespace, settings: Settings) -> None
         AccessLog(app),
         host=args.host,
         port=args.port,
-        proxy_headers=False,  # X-Forwarded-For is judged by our own trusted-proxy rule
+        proxy_headers=False,  # api.client_ip.TrustedProxyMiddleware judges forwarded headers
         server_header=False,
         access_log=False,  # it prints the client's IP address: api.access logs instead
         log_level=settings.log_level.lower(),

@@ -13,6 +13,7 @@ import redis.asyncio as aioredis
 from adapters.rate_limiters import InMemoryRateLimiter, RedisRateLimiter
 from adapters.settings import load_settings
 from api.app import create_app
+from api.config import ApiConfig
 from api.dependencies import ApiPorts, NoSlotsPorts
 from api.rate_limit import RateLimiter
 from composition.web import build_rate_limiter
@@ -44,7 +45,11 @@ class Ready:
         return True
 
 
-def app_with(limiter: RateLimiter | None, uow: InMemoryUnitOfWorkFactory | None = None) -> Any:
+def app_with(
+    limiter: RateLimiter | None,
+    uow: InMemoryUnitOfWorkFactory | None = None,
+    config: ApiConfig | None = None,
+) -> Any:
     uow = uow or InMemoryUnitOfWorkFactory()
     service = a_service(SLUG)
     uow.store.services[service.id] = service
@@ -67,7 +72,7 @@ def app_with(limiter: RateLimiter | None, uow: InMemoryUnitOfWorkFactory | None 
             record_frontend_event=RecordFrontendEventUseCase(uow=uow, clock=clock),
         ),
     )
-    return create_app(ports, rate_limiter=limiter)
+    return create_app(ports, config, rate_limiter=limiter)
 
 
 def client_for(app: Any, ip: str = "198.51.100.7") -> httpx.AsyncClient:

@@ -332,6 +332,37 @@ async def test_x_forwarded_for_is_believed_only_from_a_trusted_proxy(
     assert await appointment_status(appointment_id) == "confirmed"
 
 
+async def test_a_forged_line_above_the_proxys_own_does_not_pass_the_allowlist(
+    world: PaymentsWorld, sandbox: YooKassaSandbox
+) -> None:
+    appointment_id, provider_id = await paid(world, sandbox)
+    # The attacker's line names YooKassa; the proxy adds the real address as a line of its own.
+    forged_line = [("X-Forwarded-For", YOOKASSA_IP), ("X-Forwarded-For", "203.0.113.99")]
+    async with client(world, PROXY_IP) as http:
+        forged = await http.post(
+            "/api/webhooks/yookassa",
+            content=notification(sandbox, provider_id),
+            headers=forged_line,
+        )
+        garbage = await http.post(
+            "/api/webhooks/yookassa",
+            content=notification(sandbox, provider_id),
+            headers=[("X-Forwarded-For", YOOKASSA_IP), ("X-Forwarded-For", "garbage")],
+        )
+        assert await appointment_status(appointment_id) == "pending_payment"
+    # A dual-stack listener reports the proxy as an IPv4-mapped address: still the proxy.
+    async with client(world, f"::ffff:{PROXY_IP}") as http:
+        ok = await http.post(
+            "/api/webhooks/yookassa",
+            content=notification(sandbox, provider_id),
+            headers=[("X-Forwarded-For", "203.0.113.99"), ("X-Forwarded-For", YOOKASSA_IP)],
+        )
+    assert forged.status_code == 403
+    assert garbage.status_code == 403
+    assert ok.status_code == 200, ok.text
+    assert await appointment_status(appointment_id) == "confirmed"
+
+
 async def test_a_notification_whose_status_the_api_does_not_confirm_changes_nothing(
     world: PaymentsWorld, sandbox: YooKassaSandbox
 ) -> None:

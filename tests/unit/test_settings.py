@@ -30,6 +30,7 @@ PRODUCTION = {
     "TELEGRAM_BOT_USERNAME": "eb_concierge_bot",
     "SMTP_URL": f"smtps://mailer:{SMTP_PASSWORD}@smtp.example.ru:465",
     "EMAIL_FROM": "noreply@emotional-balance.ru",
+    "TRUSTED_PROXIES": "10.0.0.0/8, fd00::/8",
 }
 SECRET_TEXTS = (
     FERNET_NEW,
@@ -157,6 +158,10 @@ REFUSALS = [
     ({"YOOKASSA_API_URL": "https://eb.example/sandbox/v3"}, "YOOKASSA_API_URL"),
     ({"YOOKASSA_WEBHOOK_ALLOWED_IPS": "185.71.76.0/27,not-an-ip"}, "YOOKASSA_WEBHOOK_ALLOWED_IPS"),
     ({"TRUSTED_PROXIES": "10.0.0.0/33"}, "TRUSTED_PROXIES"),
+    ({"TRUSTED_PROXIES": None}, "TRUSTED_PROXIES"),
+    ({"TRUSTED_PROXIES": " "}, "TRUSTED_PROXIES"),
+    ({"TRUSTED_PROXIES": "10.0.0.0/8,proxy.internal"}, "TRUSTED_PROXIES"),
+    ({"TRUSTED_PROXIES": "none,10.0.0.1"}, "TRUSTED_PROXIES"),
     ({"PUBLIC_SITE_URL": None}, "PUBLIC_SITE_URL"),
     ({"PUBLIC_SITE_URL": "http://emotional-balance.ru"}, "PUBLIC_SITE_URL"),
     ({"TELEGRAM_BOT_USERNAME": None}, "TELEGRAM_BOT_USERNAME"),
@@ -435,3 +440,24 @@ def test_production_takes_smtp_with_starttls_and_development_a_local_server_in_c
     assert starttls.smtp_url is not None and starttls.is_production
     local = load_settings({"SMTP_URL": "smtp://127.0.0.1:1025?starttls=false"}, var_dir=tmp_path)
     assert local.smtp_url is not None and not local.is_production
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("none", ()),
+        ("NONE", ()),
+        ("10.0.0.0/8, fd00::/8", ("10.0.0.0/8", "fd00::/8")),
+        ("10.1.2.3", ("10.1.2.3/32",)),
+    ],
+)
+def test_trusted_proxies_are_cidrs_or_none_for_clients_connecting_directly(
+    tmp_path: Path, raw: str, expected: tuple[str, ...]
+) -> None:
+    settings = load_settings(production(TRUSTED_PROXIES=raw), var_dir=tmp_path)
+    assert tuple(str(network) for network in settings.trusted_proxies) == expected
+
+
+def test_development_trusts_no_proxy_unless_told(tmp_path: Path) -> None:
+    settings = load_settings({"APP_ENV": "development"}, var_dir=tmp_path)
+    assert settings.trusted_proxies == ()
