@@ -164,6 +164,8 @@ class Settings:
                 )
             elif value is None:
                 out[item.name] = "-"
+            elif item.name == "trusted_proxies" and not value:
+                out[item.name] = "none (no forwarded header is believed)"
             elif isinstance(value, tuple):
                 out[item.name] = ", ".join(str(v) for v in value) or "-"
             else:

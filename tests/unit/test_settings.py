@@ -456,6 +456,8 @@ def test_trusted_proxies_are_cidrs_or_none_for_clients_connecting_directly(
 ) -> None:
     settings = load_settings(production(TRUSTED_PROXIES=raw), var_dir=tmp_path)
     assert tuple(str(network) for network in settings.trusted_proxies) == expected
+    shown = settings.summary()["trusted_proxies"]
+    assert shown == (", ".join(expected) or "none (no forwarded header is believed)")
 
 
 def test_development_trusts_no_proxy_unless_told(tmp_path: Path) -> None:
