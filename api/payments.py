@@ -16,8 +16,22 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from api.client_ip import client_ip
 from api.config import IPNetwork
 from api.dependencies import Config, Ports, payments
+from api.errors import PUBLIC_POST, WITH_BODY, WITH_INPUT, problem_responses
 from api.schemas import MoneyResponse
-from domain.errors import WebhookSourceForbidden
+from domain.errors import (
+    AppointmentNotFound,
+    AppointmentNotPayable,
+    DepositNotAvailable,
+    IdempotencyKeyInUse,
+    IdempotencyKeyReused,
+    InvalidIdempotencyKey,
+    LivePaymentExists,
+    PaymentNotFound,
+    ProviderRejected,
+    ProviderUnavailable,
+    ServiceNotFound,
+    WebhookSourceForbidden,
+)
 from domain.payments import PaymentKind
 from domain.use_cases.create_payment_intent import (
     CreatePaymentIntentCommand,
@@ -105,6 +119,19 @@ class PaymentsController(Controller):
             "`502` when "
             "YooKassa rejects the request.\n\n" + IDEMPOTENCY_DESCRIPTION
         ),
+        responses=problem_responses(
+            *PUBLIC_POST,
+            AppointmentNotFound,
+            ServiceNotFound,
+            AppointmentNotPayable,
+            LivePaymentExists,
+            IdempotencyKeyInUse,
+            IdempotencyKeyReused,
+            InvalidIdempotencyKey,
+            DepositNotAvailable,
+            ProviderRejected,
+            ProviderUnavailable,
+        ),
     )
     async def create_payment(
         self,
@@ -139,6 +166,7 @@ class PaymentsController(Controller):
             "payment paid back, `refund_reason` (`hold_expired`, `appointment_cancelled`, "
             "`already_paid`, `by_staff`)."
         ),
+        responses=problem_responses(*WITH_INPUT, PaymentNotFound),
     )
     async def get_payment(self, ports: Ports, payment_id: FromPath[UUID]) -> PaymentStatusResponse:
         result = await payments(ports).get_payment.execute(payment_id)
@@ -197,7 +225,10 @@ class YooKassaWebhookController(Controller):
             "`refund.succeeded`, the refund) is re-fetched from the YooKassa API and only that "
             "answer is trusted. `200` for anything handled "
             "or safely ignored (duplicates, out-of-order events, unknown payments); `400` for a "
-            "malformed body."
+            "malformed body; `503` (redelivered) when YooKassa cannot be asked."
+        ),
+        responses=problem_responses(
+            *WITH_BODY, WebhookSourceForbidden, ProviderUnavailable, ProviderRejected
         ),
     )
     async def yookassa(
