@@ -94,8 +94,8 @@ class Known:
                 if "client" in case.body:
                     case.body["client"] = {"name": "Фаззер", "email": chosen_email}
                 if "contact_value" in case.body:
-                    # The whole body: the document does not say unknown fields are refused
-                    # (Litestar leaves out additionalProperties), so generated ones may be there.
+                    # The whole body: consents are optional in the schema (missing is "not
+                    # given", a 422), and all of them must be given.
                     case.body = {
                         "service_slug": chosen_slug,
                         "preferred_contact_method": "email",

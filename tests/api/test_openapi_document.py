@@ -173,6 +173,16 @@ def test_the_problem_schema_is_a_component_with_the_fields_every_problem_has(
     assert set(schema["properties"]) == {"type", "title", "status", "detail", "code", "errors"}
 
 
+def test_a_request_body_that_refuses_unknown_fields_says_so(document: dict[str, Any]) -> None:
+    schemas = document["components"]["schemas"]
+    for name in ("CreateAppointmentRequest", "ClientRequest", "ConsentsRequest"):
+        assert schemas[name]["additionalProperties"] is False, name
+    waitlist = next(v for k, v in schemas.items() if k.endswith("CreateWaitlistRequest"))
+    assert waitlist["additionalProperties"] is False
+    # Answers may grow a field without breaking a client: they stay open.
+    assert "additionalProperties" not in schemas["Problem"]
+
+
 def test_a_real_problem_body_has_only_the_fields_of_the_schema() -> None:
     with TestClient(public_app().app) as client:
         for response in (
