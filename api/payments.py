@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
@@ -10,6 +11,7 @@ from uuid import UUID
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.exceptions import ValidationException
+from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, RequestBody, Schema
 from litestar.params import FromPath, HeaderParameter, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
@@ -198,6 +200,41 @@ class _Notification(msgspec.Struct, frozen=True):
     object: _NotificationObject
 
 
+def _text(nullable: bool = False) -> Schema:
+    kind = [OpenAPIType.STRING, OpenAPIType.NULL] if nullable else OpenAPIType.STRING
+    return Schema(type=kind, min_length=1, max_length=64)
+
+
+# The body `_Notification` reads (read by hand, so that Litestar does not document it).
+NOTIFICATION_BODY = RequestBody(
+    required=True,
+    description="A YooKassa notification; only these fields are read, the rest is ignored.",
+    content={
+        "application/json": OpenAPIMediaType(
+            schema=Schema(
+                type=OpenAPIType.OBJECT,
+                required=["type", "event", "object"],
+                properties={
+                    "type": Schema(type=OpenAPIType.STRING, const="notification"),
+                    "event": _text(),
+                    "object": Schema(
+                        type=OpenAPIType.OBJECT,
+                        required=["id"],
+                        properties={"id": _text(), "payment_id": _text(nullable=True)},
+                    ),
+                },
+            )
+        )
+    },
+)
+
+
+@dataclass
+class _NotificationOperation(Operation):
+    def __post_init__(self) -> None:
+        self.request_body = NOTIFICATION_BODY
+
+
 class WebhookResponse(msgspec.Struct, frozen=True):
     result: str
 
@@ -230,6 +267,7 @@ class YooKassaWebhookController(Controller):
         responses=problem_responses(
             *WITH_BODY, WebhookSourceForbidden, ProviderUnavailable, ProviderRejected
         ),
+        operation_class=_NotificationOperation,
     )
     async def yookassa(
         self, request: Request[Any, Any, Any], ports: Ports, api_config: Config

@@ -52,6 +52,7 @@ SUCCEEDS = {
     "GET /api/public/booking/no-slots": 200,
     "POST /api/public/appointments": 201,
     "POST /api/public/waitlist": 202,
+    "POST /api/webhooks/yookassa": 200,
 }
 GIVEN_CONSENTS = {
     "personal_data": True,
@@ -106,6 +107,18 @@ class Known:
             return case
 
         return st.tuples(slug, slot, email).map(put)
+
+
+def from_loopback(app: Any) -> Any:
+    """The app as a client on 127.0.0.1 sees it (the ASGI client says ``testclient``): the
+    development webhook allowlist lets it in, so the webhook is fuzzed past its ``403``."""
+
+    async def asgi(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            scope = {**scope, "client": ("127.0.0.1", 50000)}
+        await app(scope, receive, send)
+
+    return asgi
 
 
 def has_input(operation: schemathesis.APIOperation) -> bool:
@@ -174,13 +187,13 @@ async def test_every_answer_of_every_route_is_declared_in_the_openapi_document(
         slot_ids=tuple(str(row["id"]) for row in free),
     )
     await close_database(db)  # the app opens its own, on the fuzzer's event loop
-    app = build_app(build_container(load_settings()))
+    app = from_loopback(build_app(build_container(load_settings())))
 
     run = await anyio.to_thread.run_sync(fuzz, app, known)
 
     assert not run.found, "\n\n".join(run.found)
-    # Every operation was fuzzed; all but the four without input in both modes.
-    assert len(run.ran) == 2 * 12 - 4, run.ran
+    # Every operation was fuzzed; all but the three without input in both modes.
+    assert len(run.ran) == 2 * 12 - 3, run.ran
     # Not only refusals: the routes that can succeed on guessable input did.
     for label, success in SUCCEEDS.items():
         assert success in run.statuses[label], (label, run.statuses[label])
