@@ -9,6 +9,7 @@ run is bounded and derandomised: the same examples on every run.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -133,11 +134,11 @@ class Run:
     statuses: dict[str, set[int]]
 
 
-def sender(operation: schemathesis.APIOperation, mode: Any, run: Run) -> Any:
+def sender(operation: schemathesis.APIOperation, mode: Any, run: Run, examples: int) -> Any:
     """One bounded, reproducible property test of one operation in one generation mode."""
 
     @settings(
-        max_examples=EXAMPLES_PER_OPERATION_AND_MODE,
+        max_examples=examples,
         deadline=None,
         derandomize=True,
         database=None,
@@ -152,16 +153,24 @@ def sender(operation: schemathesis.APIOperation, mode: Any, run: Run) -> Any:
     return send
 
 
-def fuzz(app: Any, known: Known) -> Run:
-    """Runs every operation of the app's document: what ran, what it found, what it saw."""
+def fuzz(
+    app: Any,
+    known: Known,
+    examples: int = EXAMPLES_PER_OPERATION_AND_MODE,
+    only: str | None = None,
+) -> Run:
+    """Runs every operation of the app's document (or those whose label starts with
+    ``only``): what ran, what it found, what it saw."""
     schema = schemathesis.openapi.from_asgi(SCHEMA_PATH, app)
     schema.hook(known.hook())
     run = Run(ran=[], found=[], statuses={})
     try:
         for result in schema.get_all_operations():
             operation = result.ok()  # a route the fuzzer cannot read is itself a failure
+            if only is not None and not operation.label.startswith(only):
+                continue
             for mode in MODES:
-                send = sender(operation, mode, run)
+                send = sender(operation, mode, run, examples)
                 try:
                     send()
                 except Unsatisfiable:
@@ -177,16 +186,21 @@ def fuzz(app: Any, known: Known) -> Run:
     return run
 
 
-async def test_every_answer_of_every_route_is_declared_in_the_openapi_document(
-    db: object,
-) -> None:
+async def demo_data(db: object) -> Known:
     await seed_demo()
     free = await SlotTable.select(SlotTable.id).where(SlotTable.status == "free").limit(40)
-    known = Known(
+    await close_database(db)  # the app opens its own, on the fuzzer's event loop
+    return Known(
         slugs=tuple(service.slug for service in DEMO_SERVICES),
         slot_ids=tuple(str(row["id"]) for row in free),
     )
-    await close_database(db)  # the app opens its own, on the fuzzer's event loop
+
+
+async def test_every_answer_of_every_route_is_declared_in_the_openapi_document(
+    db: object,
+) -> None:
+    known = await demo_data(db)
+    # RATE_LIMIT_PER_MINUTE=0 in the tests: the fuzzer's volume is not one long 429.
     app = from_loopback(build_app(build_container(load_settings())))
 
     run = await anyio.to_thread.run_sync(fuzz, app, known)
@@ -197,3 +211,18 @@ async def test_every_answer_of_every_route_is_declared_in_the_openapi_document(
     # Not only refusals: the routes that can succeed on guessable input did.
     for label, success in SUCCEEDS.items():
         assert success in run.statuses[label], (label, run.statuses[label])
+
+
+async def test_the_rate_limited_answers_are_declared_too(db: object) -> None:
+    """The same checks with a limit of one request a minute: the public POST routes answer
+    429 from their second request on, and that answer is declared, body and all."""
+    known = await demo_data(db)
+    settings_ = load_settings({**os.environ, "RATE_LIMIT_PER_MINUTE": "1"})
+    app = from_loopback(build_app(build_container(settings_)))
+
+    run = await anyio.to_thread.run_sync(fuzz, app, known, 5, "POST /api/public/")
+
+    assert not run.found, "\n\n".join(run.found)
+    assert len(run.statuses) == 5, run.statuses
+    for label, statuses in run.statuses.items():
+        assert 429 in statuses, (label, statuses)
