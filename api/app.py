@@ -21,6 +21,7 @@ from api.dependencies import ApiPorts
 from api.errors import EXCEPTION_HANDLERS
 from api.health import HealthController
 from api.mounts import mounted_asgi_handlers
+from api.openapi import StrictStructSchemaPlugin
 from api.pages import ReferencePagesController, static_pages_router
 from api.payments import PaymentsController, YooKassaWebhookController
 from api.privacy import ConsentsController, PrivacyPagesController
@@ -83,6 +84,7 @@ def create_app(
         # Also in the state, for hot handlers: two dependencies cost an anyio task group.
         state=State({"api_config": config}),
         exception_handlers=EXCEPTION_HANDLERS,
+        plugins=[StrictStructSchemaPlugin()],
         cors_config=cors,
         openapi_config=OpenAPIConfig(
             title="Эмоциональный баланс API",

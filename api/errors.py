@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass
 from typing import Any
 
+import msgspec
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import Example
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from domain.errors import (
@@ -55,8 +59,12 @@ _TITLES = {
 
 
 def status_for(error: DomainError) -> int:
+    return status_for_class(type(error))
+
+
+def status_for_class(error: type[DomainError]) -> int:
     for category, status in _STATUS_BY_CATEGORY:
-        if isinstance(error, category):
+        if issubclass(error, category):
             return status
     return 400
 
@@ -79,6 +87,25 @@ def problem(
     if extra:
         body.update(extra)
     return Response(content=body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+class ValidationIssue(msgspec.Struct):
+    """Where a malformed request went wrong (never the value that was sent)."""
+
+    key: str
+    message: str
+
+
+class Problem(msgspec.Struct):
+    """RFC 9457 problem details: the one shape of every error this API answers."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str
+    # Only in `400 invalid_request`: each problem msgspec found in the request.
+    errors: list[ValidationIssue] | None = None
 
 
 class RateLimited(Exception):
@@ -185,6 +212,78 @@ def unexpected_error_handler(
     )
 
 
+# What the OpenAPI document says each route answers -----------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class EdgeError:
+    """An error this edge answers on its own, not the domain: documented like a domain error."""
+
+    status: int
+    code: str
+    message: str
+
+
+INVALID_REQUEST = EdgeError(400, "invalid_request", "The request is malformed: …")
+MALFORMED_BODY = EdgeError(400, "http_error", "The body is not valid JSON.")
+BODY_TOO_LARGE = EdgeError(413, "http_error", "Request Entity Too Large")
+RATE_LIMITED = EdgeError(429, RateLimited.code, RateLimited.message)
+
+# Whatever route takes input (path, query, headers) may be told it is malformed.
+WITH_INPUT: tuple[EdgeError, ...] = (INVALID_REQUEST,)
+# A JSON body also: not JSON at all, or more than the app's body limit.
+WITH_BODY: tuple[EdgeError, ...] = (INVALID_REQUEST, MALFORMED_BODY, BODY_TOO_LARGE)
+# Every `POST /api/public/...` counts against the client's rate limit (api/rate_limit.py).
+PUBLIC_POST: tuple[EdgeError, ...] = (*WITH_BODY, RATE_LIMITED)
+
+Answered = type[DomainError] | EdgeError
+
+
+def _answer(error: Answered) -> tuple[int, str, str]:
+    if isinstance(error, EdgeError):
+        return error.status, error.code, error.message
+    return status_for_class(error), error.code, error.message
+
+
+def problem_responses(*errors: Answered) -> dict[int, ResponseSpec]:
+    """The error answers of one route for its ``responses=``, from the errors it can meet.
+
+    Each error is answered by the one mapping above (its status from its category), so the
+    document says what the handlers do: one problem response per status, listing its codes,
+    with an example of each.
+    """
+    by_status: dict[int, dict[str, str]] = {}
+    for error in errors:
+        status, code, message = _answer(error)
+        by_status.setdefault(status, {}).setdefault(code, message)
+    responses: dict[int, ResponseSpec] = {}
+    for status in sorted(by_status):
+        codes = by_status[status]
+        responses[status] = ResponseSpec(
+            data_container=Problem,
+            description=_TITLES.get(status, "Error")
+            + ": "
+            + ", ".join(f"`{code}`" for code in codes)
+            + ".",
+            media_type=PROBLEM_JSON,
+            generate_examples=False,
+            examples=[
+                Example(
+                    summary=code,
+                    value={
+                        "type": PROBLEM_TYPE_BASE + code.replace("_", "-"),
+                        "title": _TITLES.get(status, "Error"),
+                        "status": status,
+                        "detail": message,
+                        "code": code,
+                    },
+                )
+                for code, message in codes.items()
+            ],
+        )
+    return responses
+
+
 EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
     DomainError: domain_error_handler,
     RateLimited: rate_limited_handler,
@@ -194,10 +293,19 @@ EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
 }
 
 __all__ = [
+    "BODY_TOO_LARGE",
     "EXCEPTION_HANDLERS",
+    "INVALID_REQUEST",
     "PROBLEM_JSON",
+    "PUBLIC_POST",
+    "RATE_LIMITED",
+    "WITH_BODY",
+    "WITH_INPUT",
+    "EdgeError",
     "MediaType",
+    "Problem",
     "RateLimited",
     "problem",
+    "problem_responses",
     "status_for",
 ]

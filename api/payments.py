@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
@@ -10,14 +11,29 @@ from uuid import UUID
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.exceptions import ValidationException
+from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, RequestBody, Schema
 from litestar.params import FromPath, HeaderParameter, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from api.client_ip import client_ip
 from api.config import IPNetwork
 from api.dependencies import Config, Ports, payments
+from api.errors import PUBLIC_POST, WITH_BODY, WITH_INPUT, problem_responses
 from api.schemas import MoneyResponse
-from domain.errors import WebhookSourceForbidden
+from domain.errors import (
+    AppointmentNotFound,
+    AppointmentNotPayable,
+    DepositNotAvailable,
+    IdempotencyKeyInUse,
+    IdempotencyKeyReused,
+    InvalidIdempotencyKey,
+    LivePaymentExists,
+    PaymentNotFound,
+    ProviderRejected,
+    ProviderUnavailable,
+    ServiceNotFound,
+    WebhookSourceForbidden,
+)
 from domain.payments import PaymentKind
 from domain.use_cases.create_payment_intent import (
     CreatePaymentIntentCommand,
@@ -105,6 +121,19 @@ class PaymentsController(Controller):
             "`502` when "
             "YooKassa rejects the request.\n\n" + IDEMPOTENCY_DESCRIPTION
         ),
+        responses=problem_responses(
+            *PUBLIC_POST,
+            AppointmentNotFound,
+            ServiceNotFound,
+            AppointmentNotPayable,
+            LivePaymentExists,
+            IdempotencyKeyInUse,
+            IdempotencyKeyReused,
+            InvalidIdempotencyKey,
+            DepositNotAvailable,
+            ProviderRejected,
+            ProviderUnavailable,
+        ),
     )
     async def create_payment(
         self,
@@ -139,6 +168,7 @@ class PaymentsController(Controller):
             "payment paid back, `refund_reason` (`hold_expired`, `appointment_cancelled`, "
             "`already_paid`, `by_staff`)."
         ),
+        responses=problem_responses(*WITH_INPUT, PaymentNotFound),
     )
     async def get_payment(self, ports: Ports, payment_id: FromPath[UUID]) -> PaymentStatusResponse:
         result = await payments(ports).get_payment.execute(payment_id)
@@ -170,6 +200,41 @@ class _Notification(msgspec.Struct, frozen=True):
     object: _NotificationObject
 
 
+def _text(nullable: bool = False) -> Schema:
+    kind = [OpenAPIType.STRING, OpenAPIType.NULL] if nullable else OpenAPIType.STRING
+    return Schema(type=kind, min_length=1, max_length=64)
+
+
+# The body `_Notification` reads (read by hand, so that Litestar does not document it).
+NOTIFICATION_BODY = RequestBody(
+    required=True,
+    description="A YooKassa notification; only these fields are read, the rest is ignored.",
+    content={
+        "application/json": OpenAPIMediaType(
+            schema=Schema(
+                type=OpenAPIType.OBJECT,
+                required=["type", "event", "object"],
+                properties={
+                    "type": Schema(type=OpenAPIType.STRING, const="notification"),
+                    "event": _text(),
+                    "object": Schema(
+                        type=OpenAPIType.OBJECT,
+                        required=["id"],
+                        properties={"id": _text(), "payment_id": _text(nullable=True)},
+                    ),
+                },
+            )
+        )
+    },
+)
+
+
+@dataclass
+class _NotificationOperation(Operation):
+    def __post_init__(self) -> None:
+        self.request_body = NOTIFICATION_BODY
+
+
 class WebhookResponse(msgspec.Struct, frozen=True):
     result: str
 
@@ -197,8 +262,12 @@ class YooKassaWebhookController(Controller):
             "`refund.succeeded`, the refund) is re-fetched from the YooKassa API and only that "
             "answer is trusted. `200` for anything handled "
             "or safely ignored (duplicates, out-of-order events, unknown payments); `400` for a "
-            "malformed body."
+            "malformed body; `503` (redelivered) when YooKassa cannot be asked."
         ),
+        responses=problem_responses(
+            *WITH_BODY, WebhookSourceForbidden, ProviderUnavailable, ProviderRejected
+        ),
+        operation_class=_NotificationOperation,
     )
     async def yookassa(
         self, request: Request[Any, Any, Any], ports: Ports, api_config: Config

@@ -13,13 +13,13 @@ from typing import Annotated
 import msgspec
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from litestar import Controller, MediaType, Response, get, post
-from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK
 
 from api.dependencies import Ports, privacy
+from api.errors import PUBLIC_POST, problem_responses
 from api.pages import TEMPLATES, html_response, render_page
-from api.waitlist import RATE_LIMITED, ProblemDocument, _problem
+from domain.errors import WithdrawalTokenNotFound
 from domain.privacy import is_well_formed_token
 from domain.use_cases.withdraw_consent import WithdrawConsentCommand
 
@@ -55,15 +55,7 @@ class ConsentsController(Controller):
             "repeat. An unknown or malformed token is **404** `not_found` and says nothing "
             "more. Rate limited per client IP (429 + `Retry-After`)."
         ),
-        responses={
-            400: _problem('The body is not `{"token": str}`.', "invalid_request", 400),
-            404: ResponseSpec(
-                data_container=ProblemDocument,
-                description="Unknown or malformed token (no detail).",
-                media_type="application/problem+json",
-            ),
-            429: RATE_LIMITED,
-        },
+        responses=problem_responses(*PUBLIC_POST, WithdrawalTokenNotFound),
     )
     async def withdraw(
         self, ports: Ports, data: JSONBody[WithdrawConsentRequest]

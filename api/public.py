@@ -7,13 +7,12 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from litestar import Controller, Request, get, post
-from litestar.openapi.datastructures import ResponseSpec
-from litestar.openapi.spec import Example
 from litestar.params import JSONBody, PathParameter, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED
 
 from api.client_ip import consent_evidence
 from api.dependencies import Ports
+from api.errors import PUBLIC_POST, WITH_INPUT, problem_responses
 from api.schemas import (
     AppointmentResponse,
     AvailabilityResponse,
@@ -21,8 +20,18 @@ from api.schemas import (
     ServiceResponse,
     SlotResponse,
 )
-from api.waitlist import ProblemDocument
-from domain.errors import SlotNotAvailable, TooManyHolds
+from domain.errors import (
+    ConsentRequired,
+    ContactRequired,
+    InvalidContact,
+    ServiceNotFound,
+    SlotInPast,
+    SlotNotAvailable,
+    SlotNotFound,
+    TooManyHolds,
+    UnknownConsentVersion,
+    ValidationFailed,
+)
 from domain.use_cases.get_availability import GetAvailabilityCommand
 from domain.use_cases.hold_slot import HoldSlotCommand
 
@@ -31,30 +40,6 @@ SLUG = Annotated[str, PathParameter(max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*
 
 def no_slots_url(slug: str) -> str:
     return f"/booking/no-slots/?service={quote(slug)}"
-
-
-def _conflict_example(code: str, detail: str) -> Example:
-    return Example(
-        summary=code,
-        value={
-            "type": "https://emotional-balance.ru/problems/" + code.replace("_", "-"),
-            "title": "Conflict",
-            "status": 409,
-            "detail": detail,
-            "code": code,
-        },
-    )
-
-
-_HOLD_CONFLICT = ResponseSpec(
-    data_container=ProblemDocument,
-    description="The slot is taken, or the client already holds too many unpaid slots.",
-    media_type="application/problem+json",
-    examples=[
-        _conflict_example("slot_not_available", SlotNotAvailable.message),
-        _conflict_example("too_many_holds", TooManyHolds.message),
-    ],
-)
 
 
 class PublicBookingController(Controller):
@@ -72,6 +57,7 @@ class PublicBookingController(Controller):
         description=(
             "`from` and `to` are dates (inclusive, Europe/Moscow); default: the next 30 days."
         ),
+        responses=problem_responses(*WITH_INPUT, ValidationFailed, ServiceNotFound),
     )
     async def availability(
         self,
@@ -99,7 +85,19 @@ class PublicBookingController(Controller):
             "exactly one wins); 409 `too_many_holds` when this client (same email or phone) "
             "already has `MAX_ACTIVE_HOLDS_PER_CONTACT` unpaid, unexpired holds."
         ),
-        responses={409: _HOLD_CONFLICT},
+        responses=problem_responses(
+            *PUBLIC_POST,
+            SlotNotFound,
+            ServiceNotFound,
+            SlotNotAvailable,
+            TooManyHolds,
+            ConsentRequired,
+            UnknownConsentVersion,
+            SlotInPast,
+            ContactRequired,
+            InvalidContact,
+            ValidationFailed,
+        ),
     )
     async def create_appointment(
         self,

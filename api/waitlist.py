@@ -7,13 +7,20 @@ from uuid import UUID
 
 import msgspec
 from litestar import Controller, Request, get, post
-from litestar.openapi.datastructures import ResponseSpec
-from litestar.openapi.spec import Example
 from litestar.params import JSONBody, QueryParameter
 from litestar.status_codes import HTTP_202_ACCEPTED
 
 from api.client_ip import consent_evidence
 from api.dependencies import Ports, no_slots
+from api.errors import PUBLIC_POST, WITH_INPUT, problem_responses
+from domain.errors import (
+    ConsentRequired,
+    InvalidContact,
+    InvalidTrackingEvent,
+    ServiceNotFound,
+    UnknownConsentVersion,
+    ValidationFailed,
+)
 from domain.use_cases.create_waitlist_request import CreateWaitlistRequestCommand
 from domain.use_cases.get_no_slots_page import GetNoSlotsPageCommand, NoSlotsPage
 from domain.use_cases.record_frontend_event import RecordFrontendEventCommand
@@ -125,38 +132,6 @@ class TrackingEventAccepted(msgspec.Struct):
     status: str = "accepted"
 
 
-class ProblemDocument(msgspec.Struct):
-    """RFC 9457 problem details, as ``api/errors.py`` writes them."""
-
-    type: str
-    title: str
-    status: int
-    detail: str
-    code: str
-
-
-def _problem(description: str, code: str, status: int) -> ResponseSpec:
-    return ResponseSpec(
-        data_container=ProblemDocument,
-        description=description,
-        media_type="application/problem+json",
-        examples=[
-            Example(
-                value={
-                    "type": "https://emotional-balance.ru/problems/" + code.replace("_", "-"),
-                    "title": "Error",
-                    "status": status,
-                    "detail": "...",
-                    "code": code,
-                }
-            )
-        ],
-    )
-
-
-RATE_LIMITED = _problem("Too many requests from this IP; see `Retry-After`.", "rate_limited", 429)
-
-
 class NoSlotsController(Controller):
     path = "/api/public"
     tags = ["no slots"]
@@ -169,7 +144,7 @@ class NoSlotsController(Controller):
             "with their version id) and the Telegram concierge link with the START hint. "
             "404 for an unknown service."
         ),
-        responses={404: _problem("Unknown or inactive service.", "service_not_found", 404)},
+        responses=problem_responses(*WITH_INPUT, ServiceNotFound),
     )
     async def no_slots_page(
         self,
@@ -201,15 +176,14 @@ class NoSlotsController(Controller):
             "contact gets at most one confirmation email per service in 24 hours. Rate "
             "limited per client IP (429 + `Retry-After`)."
         ),
-        responses={
-            404: _problem("Unknown or inactive service.", "service_not_found", 404),
-            422: _problem(
-                "`consent_required`, `invalid_contact` or `validation_failed`.",
-                "consent_required",
-                422,
-            ),
-            429: RATE_LIMITED,
-        },
+        responses=problem_responses(
+            *PUBLIC_POST,
+            ServiceNotFound,
+            ConsentRequired,
+            UnknownConsentVersion,
+            InvalidContact,
+            ValidationFailed,
+        ),
     )
     async def create_waitlist_request(
         self,
@@ -241,10 +215,7 @@ class NoSlotsController(Controller):
             "accepted; anything else, or a value that looks like a contact, is 422 "
             "`invalid_tracking_event`."
         ),
-        responses={
-            422: _problem("Not in the tracking plan.", "invalid_tracking_event", 422),
-            429: RATE_LIMITED,
-        },
+        responses=problem_responses(*PUBLIC_POST, InvalidTrackingEvent),
     )
     async def record_event(
         self, ports: Ports, data: JSONBody[TrackingEventRequest]
