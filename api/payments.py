@@ -16,6 +16,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from api.client_ip import client_ip
 from api.config import IPNetwork
 from api.dependencies import Config, Ports, payments
+from api.metrics import counted_payment_creation
 from api.schemas import MoneyResponse
 from domain.errors import WebhookSourceForbidden
 from domain.payments import PaymentKind
@@ -115,11 +116,13 @@ class PaymentsController(Controller):
             HeaderParameter(name="Idempotency-Key", description=IDEMPOTENCY_DESCRIPTION),
         ] = None,
     ) -> Response[PaymentIntentResponse]:
-        result = await payments(ports).create_payment_intent.execute(
-            CreatePaymentIntentCommand(
-                appointment_id=data.appointment_id,
-                kind=None if data.kind is None else PaymentKind(data.kind),
-                idempotency_key=idempotency_key,
+        result = await counted_payment_creation(
+            payments(ports).create_payment_intent.execute(
+                CreatePaymentIntentCommand(
+                    appointment_id=data.appointment_id,
+                    kind=None if data.kind is None else PaymentKind(data.kind),
+                    idempotency_key=idempotency_key,
+                )
             )
         )
         headers = {"Idempotent-Replayed": "true"} if result.replayed else None

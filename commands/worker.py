@@ -32,6 +32,7 @@ from composition.database import (
     prepare_schema,
 )
 from composition.logs import configure_logging
+from composition.metrics import mark_this_process_dead, tidy_multiprocess_dir
 from composition.worker import run_worker_pass
 
 logger = logging.getLogger("worker")
@@ -48,6 +49,14 @@ class JobCancelled(Exception):
 def cmd_worker(args: argparse.Namespace) -> int:
     settings = settings_or_exit()
     configure_logging(settings.log_level)
+    metrics_dir = settings.metrics_multiproc_dir
+    if metrics_dir is not None:
+        tidy_multiprocess_dir(metrics_dir)
+    elif not args.once:
+        logger.info(
+            "worker metrics stay in this process: set PROMETHEUS_MULTIPROC_DIR (the same "
+            "directory as serve's) for serve's /metrics to show them"
+        )
     container = build_container(settings)
     grace: float = args.grace
 
@@ -87,7 +96,10 @@ def cmd_worker(args: argparse.Namespace) -> int:
     try:
         code = asyncio.run(run())
     except KeyboardInterrupt:
-        return 0
+        code = 0
+    finally:
+        if metrics_dir is not None:
+            mark_this_process_dead(metrics_dir)
     if code == EXIT_JOB_CANCELLED:
         # A provider call cancelled mid-flight may still block a thread of the default
         # executor, which the interpreter would join on exit: leave now, as promised.
