@@ -9,9 +9,11 @@ import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
+from pathlib import Path
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from api.config import ApiConfig
 from api.metrics import UNMATCHED_ROUTE, counted_payment_creation
@@ -233,3 +235,17 @@ def test_the_scrape_reports_each_outbox_and_survives_an_unreadable_database() ->
     assert bad.status_code == 200
     assert value(bad.text, "outbox_backlog_up") == 0
     assert "outbox_backlog{" not in bad.text
+
+
+def test_docs_operations_lists_every_metric_the_service_exposes(server: str) -> None:
+    import composition.worker  # noqa: F401 - registers the worker's metrics in this process
+
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "operations.md").read_text("utf-8")
+    names = set()
+    for family in text_string_to_metric_families(scrape(server).text):
+        if family.name.startswith(("process_", "python_")) or family.name.endswith("_created"):
+            continue  # prometheus-client's own, documented as such
+        names.add(family.name + ("_total" if family.type == "counter" else ""))
+    assert {"http_requests_total", "worker_job_runs_total", "outbox_backlog_up"} <= names
+    for name in names:
+        assert f"`{name}`" in docs, name
