@@ -80,7 +80,12 @@ def route_label(scope: Scope) -> str:
     ``/admin``), so the label set is bounded whatever paths clients send."""
     template = scope.get("path_template")
     if not template:
-        return UNMATCHED_ROUTE
+        # A mount (``/admin``) has no template of its own: its handler's path is the label.
+        handler = scope.get("route_handler")
+        paths = sorted(getattr(handler, "paths", None) or ()) if handler is not None else []
+        if not paths:
+            return UNMATCHED_ROUTE
+        template = paths[0]
     return _TYPED_PARAMETER.sub(r"{\1}", template)
 
 

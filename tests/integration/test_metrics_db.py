@@ -16,7 +16,7 @@ from tables.crm.tables import EmailOutboxTable
 from tables.outbox_backlog import PiccoloOutboxBacklogProbe
 from tests.support.dashboard_world import CIPHERTEXT, add_event, add_payment, add_service
 from tests.support.live_server import live_server
-from tests.support.metrics import value
+from tests.support.metrics import samples, value
 
 pytestmark = [pytest.mark.anyio, pytest.mark.db]
 
@@ -74,6 +74,8 @@ async def test_the_real_app_scrape_holds_the_outbox_gauges(db: object) -> None:
     app = build_app(build_container(load_settings()))
     with live_server(app) as url:
         async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+            await client.get("/admin/api/tables/crm_leads/")
+            await client.get("/admin/")
             response = await client.get("/metrics")
     assert response.status_code == 200
     text = response.text
@@ -82,3 +84,7 @@ async def test_the_real_app_scrape_holds_the_outbox_gauges(db: object) -> None:
     assert value(text, "outbox_backlog", outbox="refunds") == 2
     # Measured against the real clock: the oldest pending email was queued before NOW.
     assert value(text, "outbox_oldest_age_seconds", outbox="emails") >= 90 * 60
+    # The staff admin counts under its mount, whatever path inside it was asked for.
+    routes = {labels.get("route") for _, labels, _ in samples(text)} - {None}
+    assert "/admin" in routes
+    assert not any(route.startswith("/admin/") for route in routes if route)
