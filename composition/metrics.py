@@ -12,13 +12,19 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import ipaddress
 import logging
 import os
 import re
-from collections.abc import Iterator
+import socket
+import threading
+from collections.abc import Iterator, Sequence
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from prometheus_client import multiprocess
+from prometheus_client import REGISTRY, CollectorRegistry, generate_latest, multiprocess
+
+from adapters.settings import IPNetwork
 
 logger = logging.getLogger("metrics")
 
@@ -80,3 +86,56 @@ def tidy_multiprocess_dir(directory: Path, *, own_pid: int | None = None) -> int
 def mark_this_process_dead(directory: Path) -> None:
     """At a clean exit: this process's live gauges leave the sum at once."""
     multiprocess.mark_process_dead(os.getpid(), str(directory))  # type: ignore[no-untyped-call]
+
+
+def metrics_text(directory: Path | None) -> bytes:
+    """This process's metrics, or every process's of the multiprocess directory."""
+    if directory is None:
+        return generate_latest(REGISTRY)
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry, path=str(directory))  # type: ignore[no-untyped-call]
+    return generate_latest(registry)
+
+
+def serve_worker_metrics(
+    host: str, port: int, allowed: Sequence[IPNetwork], directory: Path | None
+) -> ThreadingHTTPServer:
+    """``worker --metrics-port``: ``GET /metrics`` on a port of the worker's own, for a worker
+    with no ``serve`` beside it (its own container). The peer address must be in ``allowed``
+    (METRICS_ALLOWED_IPS); anyone else, and any other path, gets a bare 404. Call
+    ``shutdown()`` on the result to stop it."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            try:
+                peer = ipaddress.ip_address(self.client_address[0])
+            except ValueError:
+                peer = None
+            if isinstance(peer, ipaddress.IPv6Address) and peer.ipv4_mapped is not None:
+                peer = peer.ipv4_mapped
+            if (
+                self.path.split("?", 1)[0] != "/metrics"
+                or peer is None
+                or not any(peer in network for network in allowed)
+            ):
+                self._answer(404, b"Not Found", "text/plain; charset=utf-8")
+                return
+            self._answer(200, metrics_text(directory), "text/plain; version=0.0.4; charset=utf-8")
+
+        def _answer(self, status: int, body: bytes, content_type: str) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass  # client addresses are never logged
+
+    class Server(ThreadingHTTPServer):
+        daemon_threads = True
+        address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
+
+    server = Server((host.strip("[]"), port), Handler)
+    threading.Thread(target=server.serve_forever, name="worker-metrics", daemon=True).start()
+    return server

@@ -7,10 +7,13 @@ processes and a ``worker`` sharing one directory.
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import anyio
@@ -21,6 +24,7 @@ from api.metrics import render_metrics
 from composition.metrics import tidy_multiprocess_dir
 from tests.cli.cli import ROOT, clean_environ, run_main
 from tests.cli.test_serve import serve
+from tests.support.live_server import free_port
 from tests.support.metrics import value
 
 RECORD = textwrap.dedent(
@@ -135,3 +139,55 @@ def test_two_serve_processes_and_a_worker_are_summed_in_either_scrape(tmp_path: 
     assert value(after, "worker_job_runs_total", job="send-emails") == 1
     assert value(after, "worker_job_failures_total", job="send-emails") == 0
     assert value(after, "outbox_backlog_up") == 1
+
+
+@contextmanager
+def worker_with_metrics_port(env: dict[str, str], log: Path) -> Iterator[str]:
+    port = free_port()
+    with log.open("a", encoding="utf-8") as out:
+        process = subprocess.Popen(
+            [sys.executable, "main.py", "worker", "--interval", "60", "--metrics-port", str(port)],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                assert process.poll() is None, log.read_text(encoding="utf-8")
+                try:
+                    response = httpx.get(f"{url}/metrics", timeout=1)
+                    if "worker_job_runs_total{" in response.text or response.status_code == 404:
+                        break
+                except httpx.TransportError:
+                    pass
+                assert time.monotonic() < deadline, "the worker's metrics port did not answer"
+                time.sleep(0.1)
+            yield url
+        finally:
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(timeout=30) == 0, log.read_text(encoding="utf-8")
+
+
+def test_a_worker_alone_serves_its_metrics_on_its_own_port_to_allowed_clients(
+    tmp_path: Path,
+) -> None:
+    env = clean_environ(VAR_DIR=str(tmp_path / "var"))
+    log = tmp_path / "worker.log"
+    with worker_with_metrics_port(env, log) as url:
+        response = httpx.get(f"{url}/metrics")
+        other_path = httpx.get(f"{url}/")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain; version=0.0.4")
+    assert value(response.text, "worker_job_runs_total", job="send-emails") >= 1
+    assert other_path.status_code == 404
+
+    refused_env = clean_environ(VAR_DIR=str(tmp_path / "var"), METRICS_ALLOWED_IPS="10.9.0.0/16")
+    with worker_with_metrics_port(refused_env, log) as url:
+        refused = httpx.get(f"{url}/metrics")
+    assert refused.status_code == 404
+    assert "worker_job" not in refused.text
+    # No access log line (it would carry the client's address).
+    assert "GET /metrics HTTP/1.1" not in log.read_text(encoding="utf-8")
