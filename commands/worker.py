@@ -62,10 +62,11 @@ def cmd_worker(args: argparse.Namespace) -> int:
             metrics_server = serve_worker_metrics(
                 args.metrics_host, args.metrics_port, settings.metrics_allowed_ips, metrics_dir
             )
-        except OSError as exc:
+        except (OSError, OverflowError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) else "not a port number"
             return fail(
                 f"[bold red]Cannot serve metrics on {escape(args.metrics_host)}:"
-                f"{args.metrics_port}[/] ({exc.strerror})"
+                f"{args.metrics_port}[/] ({reason})"
             )
         logger.info(
             "worker metrics on http://%s:%d/metrics (METRICS_ALLOWED_IPS only)",
