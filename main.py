@@ -105,6 +105,15 @@ def build_parser() -> argparse.ArgumentParser:
         default=DEFAULT_SHUTDOWN_GRACE_SECONDS,
         help="on SIGTERM, seconds the current job may still run before it is cancelled",
     )
+    worker.add_argument(
+        "--metrics-port",
+        type=int,
+        default=None,
+        help="serve this worker's /metrics on this port (to METRICS_ALLOWED_IPS only)",
+    )
+    worker.add_argument(
+        "--metrics-host", default="127.0.0.1", help="address of --metrics-port (default 127.0.0.1)"
+    )
     return parser
 
 

@@ -55,6 +55,8 @@ DEFAULT_CONTACT_RETENTION_DAYS = 180.0
 MAX_CONTACT_RETENTION_DAYS = 3650.0
 # A visitor's request held longer than this is a hung page, whatever the provider does.
 MAX_REQUEST_BUDGET_SECONDS = 120.0
+# Who may read ``GET /metrics`` unless METRICS_ALLOWED_IPS says otherwise: this machine only.
+DEFAULT_METRICS_ALLOWED_IPS = ("127.0.0.0/8", "::1")
 _TELEGRAM_BOT = re.compile(r"^[A-Za-z][A-Za-z0-9_]{3,30}[Bb][Oo][Tt]$")
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -126,6 +128,13 @@ class Settings:
     # False when ``APP_ENV`` was unset and development was assumed: ``serve`` then refuses a
     # public address rather than run the development stack in public.
     app_env_explicit: bool = True
+    # Clients ``GET /metrics`` answers (others get the 404 of an unknown path).
+    metrics_allowed_ips: tuple[IPNetwork, ...] = field(
+        default_factory=lambda: _parse_networks("", ",".join(DEFAULT_METRICS_ALLOWED_IPS))
+    )
+    # PROMETHEUS_MULTIPROC_DIR: every process of this host writes its metrics there and any
+    # ``serve`` answers ``/metrics`` with their sum (several ``serve`` and ``worker``).
+    metrics_multiproc_dir: Path | None = None
 
     @property
     def practice_time(self) -> PracticeTimezone:
@@ -253,6 +262,35 @@ def _parse_trusted_proxies(raw: str | None, *, production: bool) -> tuple[IPNetw
     if any(part.strip().lower() == "none" for part in value.split(",")):
         raise ConfigurationError("TRUSTED_PROXIES: 'none' cannot be combined with addresses")
     return _parse_networks("TRUSTED_PROXIES", value)
+def _parse_metrics_allowed_ips(raw: str | None) -> tuple[IPNetwork, ...]:
+    """Unset: loopback only; ``none``: nobody (``/metrics`` is a 404 for every client)."""
+    if raw is None:
+        return _parse_networks("METRICS_ALLOWED_IPS", ",".join(DEFAULT_METRICS_ALLOWED_IPS))
+    if raw.lower() == "none":
+        return ()
+    networks = _parse_networks("METRICS_ALLOWED_IPS", raw)
+    if not networks:
+        raise ConfigurationError("METRICS_ALLOWED_IPS: give IPs or CIDRs, or none")
+    return networks
+
+
+def _parse_multiproc_dir(env: _Env) -> Path | None:
+    """prometheus-client reads this variable itself (and its lower-case spelling): both are
+    checked here so that a missing or read-only directory stops the start, not a request."""
+    upper, lower = env.get("PROMETHEUS_MULTIPROC_DIR"), env.get("prometheus_multiproc_dir")
+    if upper is not None and lower is not None and upper != lower:
+        raise ConfigurationError(
+            "PROMETHEUS_MULTIPROC_DIR and prometheus_multiproc_dir differ: set only the first"
+        )
+    raw = upper or lower
+    if raw is None:
+        return None
+    path = Path(raw)
+    if not path.is_dir():
+        raise ConfigurationError("PROMETHEUS_MULTIPROC_DIR: the directory does not exist")
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise ConfigurationError("PROMETHEUS_MULTIPROC_DIR: the directory is not writable")
+    return path
 
 
 def _parse_bool(name: str, raw: str | None, default: bool) -> bool:
@@ -668,6 +706,8 @@ def load_settings(
         ),
         var_dir=var,
         app_env_explicit=bool(env.get("APP_ENV")),
+        metrics_allowed_ips=_parse_metrics_allowed_ips(env.get("METRICS_ALLOWED_IPS")),
+        metrics_multiproc_dir=_parse_multiproc_dir(env),
     )
     if production and settings.uses_yookassa_sandbox:
         raise ConfigurationError(

@@ -20,6 +20,7 @@ from api.config import ApiConfig
 from api.dependencies import ApiPorts
 from api.errors import EXCEPTION_HANDLERS
 from api.health import HealthController
+from api.metrics import RequestMetrics, metrics_endpoint, metrics_head
 from api.mounts import mounted_asgi_handlers
 from api.openapi import StrictStructSchemaPlugin
 from api.pages import ReferencePagesController, static_pages_router
@@ -57,9 +58,11 @@ def create_app(
         if config.cors_allowed_origins
         else None
     )
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             HealthController,
+            metrics_endpoint,
+            metrics_head,
             PublicBookingController,
             *([NoSlotsController, ReferencePagesController] if ports.no_slots else []),
             *([ConsentsController, PrivacyPagesController] if ports.privacy else []),
@@ -100,3 +103,7 @@ def create_app(
         logging_config=LoggingConfig(configure_root_logger=False, log_exceptions="never"),
         request_max_body_size=64 * 1024,
     )
+    # Around routing and the exception handlers (where Litestar's own middleware is not): the
+    # 404 of an unknown path and every error answer are counted too.
+    app.asgi_handler = RequestMetrics(app.asgi_handler)
+    return app

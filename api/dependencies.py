@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from litestar.params import SkipValidation
 
 from api.config import ApiConfig
-from domain.ports import ReadinessProbe
+from domain.ports import OutboxBacklogProbe, ReadinessProbe
 from domain.use_cases.create_payment_intent import CreatePaymentIntentUseCase
 from domain.use_cases.create_waitlist_request import CreateWaitlistRequestUseCase
 from domain.use_cases.get_availability import GetAvailabilityUseCase
@@ -55,6 +55,8 @@ class ApiPorts:
     no_slots: NoSlotsPorts | None = field(default=None, kw_only=True)
     payments: PaymentPorts | None = field(default=None, kw_only=True)
     privacy: PrivacyPorts | None = field(default=None, kw_only=True)
+    # Read at each ``/metrics`` scrape; without it the scrape has no outbox gauges.
+    outbox_backlog: OutboxBacklogProbe | None = field(default=None, kw_only=True)
 
 
 # Injected as they are: Litestar must not try to validate our own objects.

@@ -19,6 +19,7 @@ from api.client_ip import client_ip
 from api.config import IPNetwork
 from api.dependencies import Config, Ports, payments
 from api.errors import PUBLIC_POST, WITH_BODY, WITH_INPUT, problem_responses
+from api.metrics import counted_payment_creation
 from api.schemas import MoneyResponse
 from domain.errors import (
     AppointmentNotFound,
@@ -144,11 +145,13 @@ class PaymentsController(Controller):
             HeaderParameter(name="Idempotency-Key", description=IDEMPOTENCY_DESCRIPTION),
         ] = None,
     ) -> Response[PaymentIntentResponse]:
-        result = await payments(ports).create_payment_intent.execute(
-            CreatePaymentIntentCommand(
-                appointment_id=data.appointment_id,
-                kind=None if data.kind is None else PaymentKind(data.kind),
-                idempotency_key=idempotency_key,
+        result = await counted_payment_creation(
+            payments(ports).create_payment_intent.execute(
+                CreatePaymentIntentCommand(
+                    appointment_id=data.appointment_id,
+                    kind=None if data.kind is None else PaymentKind(data.kind),
+                    idempotency_key=idempotency_key,
+                )
             )
         )
         headers = {"Idempotent-Replayed": "true"} if result.replayed else None

@@ -27,6 +27,7 @@ from commands.console import console, fail, settings_or_exit
 from composition.container import build_container
 from composition.database import MigrationsPending, prepare_schema
 from composition.logs import configure_logging
+from composition.metrics import mark_this_process_dead, tidy_multiprocess_dir
 from composition.web import build_app
 from tables.demo import database_is_empty, seed_demo
 from tables.key_rotation import sample_undecryptable
@@ -47,6 +48,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
             "APP_ENV=production, or APP_ENV=development to mean it, or bind 127.0.0.1."
         )
     configure_logging(settings.log_level)
+    if settings.metrics_multiproc_dir is not None:
+        tidy_multiprocess_dir(settings.metrics_multiproc_dir)
     container = build_container(settings)
     try:
         asyncio.run(prepare_database(settings))
@@ -80,6 +83,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+        if settings.metrics_multiproc_dir is not None:
+            mark_this_process_dead(settings.metrics_multiproc_dir)
     console.print("[green]Stopped[/] on request; exiting 0")
     return 0
 

@@ -32,6 +32,11 @@ from composition.database import (
     prepare_schema,
 )
 from composition.logs import configure_logging
+from composition.metrics import (
+    mark_this_process_dead,
+    serve_worker_metrics,
+    tidy_multiprocess_dir,
+)
 from composition.worker import run_worker_pass
 
 logger = logging.getLogger("worker")
@@ -48,6 +53,31 @@ class JobCancelled(Exception):
 def cmd_worker(args: argparse.Namespace) -> int:
     settings = settings_or_exit()
     configure_logging(settings.log_level)
+    metrics_dir = settings.metrics_multiproc_dir
+    if metrics_dir is not None:
+        tidy_multiprocess_dir(metrics_dir)
+    metrics_server = None
+    if args.metrics_port is not None:
+        try:
+            metrics_server = serve_worker_metrics(
+                args.metrics_host, args.metrics_port, settings.metrics_allowed_ips, metrics_dir
+            )
+        except (OSError, OverflowError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) else "not a port number"
+            return fail(
+                f"[bold red]Cannot serve metrics on {escape(args.metrics_host)}:"
+                f"{args.metrics_port}[/] ({reason})"
+            )
+        logger.info(
+            "worker metrics on http://%s:%d/metrics (METRICS_ALLOWED_IPS only)",
+            args.metrics_host,
+            args.metrics_port,
+        )
+    elif metrics_dir is None and not args.once:
+        logger.info(
+            "worker metrics are not exported: set PROMETHEUS_MULTIPROC_DIR (the same "
+            "directory as serve's) or --metrics-port"
+        )
     container = build_container(settings)
     grace: float = args.grace
 
@@ -87,7 +117,12 @@ def cmd_worker(args: argparse.Namespace) -> int:
     try:
         code = asyncio.run(run())
     except KeyboardInterrupt:
-        return 0
+        code = 0
+    finally:
+        if metrics_server is not None:
+            metrics_server.shutdown()
+        if metrics_dir is not None:
+            mark_this_process_dead(metrics_dir)
     if code == EXIT_JOB_CANCELLED:
         # A provider call cancelled mid-flight may still block a thread of the default
         # executor, which the interpreter would join on exit: leave now, as promised.

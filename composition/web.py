@@ -21,6 +21,7 @@ from composition.container import Container
 from composition.database import close_database, open_database
 from domain.use_cases.get_dashboard import GetDashboardUseCase
 from tables.database import PiccoloReadinessProbe
+from tables.outbox_backlog import PiccoloOutboxBacklogProbe
 from tables.staff.dashboard_queries import PiccoloDashboardQueries
 
 
@@ -81,12 +82,17 @@ def build_app(container: Container, *, admin: LoginGuard | None = None) -> Lites
             handle_payment_notification=container.payments.handle_notification,
         ),
         privacy=PrivacyPorts(withdraw_consent=container.withdraw_consent),
+        outbox_backlog=PiccoloOutboxBacklogProbe(),
     )
     config = ApiConfig(
         cors_allowed_origins=settings.cors_allowed_origins,
         trusted_proxies=settings.trusted_proxies,
         yookassa_webhook_allowed_ips=settings.yookassa_webhook_allowed_ips,
         production=settings.is_production,
+        metrics_allowed_ips=settings.metrics_allowed_ips,
+        metrics_multiproc_dir=None
+        if settings.metrics_multiproc_dir is None
+        else str(settings.metrics_multiproc_dir),
     )
     sandbox = container.payments.sandbox  # development only: never built in production
     return create_app(

@@ -3,11 +3,36 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+import time
+from collections.abc import Awaitable, Callable, Sequence
+
+from prometheus_client import Counter, Gauge, Histogram
 
 from composition.container import Container
 
 logger = logging.getLogger("worker")
+
+# Labelled by job name only. In multiprocess mode (PROMETHEUS_MULTIPROC_DIR, shared with
+# ``serve`` on the same host) they are summed over every worker into serve's ``/metrics``.
+JOB_RUNS = Counter("worker_job_runs_total", "Worker job runs, failed or not, by job.", ["job"])
+JOB_FAILURES = Counter(
+    "worker_job_failures_total", "Worker job runs that raised an error, by job.", ["job"]
+)
+JOB_ITEMS = Counter(
+    "worker_job_items_total", "Items a worker job handled (emails sent, events ...).", ["job"]
+)
+JOB_DURATION = Histogram(
+    "worker_job_duration_seconds",
+    "Duration of one run of a worker job, by job.",
+    ["job"],
+    buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0),
+)
+JOB_LAST_SUCCESS = Gauge(
+    "worker_job_last_success_timestamp_seconds",
+    "Unix time a run of the job last ended without error (the latest of every worker).",
+    ["job"],
+    multiprocess_mode="max",
+)
 
 WorkerJob = Callable[[Container], Awaitable[int]]
 
@@ -27,19 +52,31 @@ def worker_jobs() -> list[tuple[str, WorkerJob]]:
 
 
 async def run_worker_pass(
-    container: Container, *, should_stop: Callable[[], bool] = lambda: False
+    container: Container,
+    *,
+    should_stop: Callable[[], bool] = lambda: False,
+    jobs: Sequence[tuple[str, WorkerJob]] | None = None,
 ) -> dict[str, int]:
     """One pass over every job; a failing job is logged by class and does not stop the rest.
 
     Once ``should_stop()`` is true no further job starts: the pass ends after the job it is in.
     """
     done: dict[str, int] = {}
-    for name, job in worker_jobs():
+    for name, job in worker_jobs() if jobs is None else jobs:
         if should_stop():
             break
+        started = time.perf_counter()
+        JOB_RUNS.labels(job=name).inc()
         try:
             done[name] = await job(container)
         except Exception as exc:  # noqa: BLE001 - one job's failure must not stop the others
             logger.error("worker job %s failed: %s", name, type(exc).__name__)
+            JOB_FAILURES.labels(job=name).inc()
             done[name] = -1
+        else:
+            JOB_ITEMS.labels(job=name).inc(max(done[name], 0))
+            JOB_LAST_SUCCESS.labels(job=name).set(time.time())
+        finally:
+            # A run cancelled at shutdown is counted too, as run but not failed.
+            JOB_DURATION.labels(job=name).observe(time.perf_counter() - started)
     return done

@@ -6,6 +6,7 @@ Adapters (``adapters/``) and persistence (``tables/``) implement them; tests use
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Protocol, Self
@@ -183,3 +184,18 @@ UnitOfWorkFactory = Callable[[], UnitOfWork]
 
 class ReadinessProbe(Protocol):
     async def is_ready(self) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxBacklog:
+    """Work waiting for the worker in one outbox: how many items, and the oldest's age."""
+
+    outbox: str
+    pending: int
+    oldest_age_seconds: float  # 0 when nothing waits
+
+
+class OutboxBacklogProbe(Protocol):
+    """Reads every outbox's backlog in a few cheap indexed queries (at each metrics scrape)."""
+
+    async def backlogs(self, now: datetime) -> Sequence[OutboxBacklog]: ...

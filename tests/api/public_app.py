@@ -12,6 +12,7 @@ from api.config import ApiConfig
 from api.dependencies import ApiPorts
 from domain.contacts import ContactNormaliser
 from domain.models import Service, Slot
+from domain.ports import OutboxBacklogProbe
 from domain.use_cases.get_availability import GetAvailabilityUseCase
 from domain.use_cases.hold_slot import HoldSlotUseCase
 from domain.use_cases.list_services import ListServicesUseCase
@@ -43,7 +44,9 @@ class PublicApp:
     slots: dict[str, Slot] = field(default_factory=dict)
 
 
-def public_app(config: ApiConfig | None = None) -> PublicApp:
+def public_app(
+    config: ApiConfig | None = None, *, outbox_backlog: OutboxBacklogProbe | None = None
+) -> PublicApp:
     """Two active services (one with free slots, one without) and an inactive one."""
     uow = InMemoryUnitOfWorkFactory()
     clock = FixedClock()
@@ -60,6 +63,7 @@ def public_app(config: ApiConfig | None = None) -> PublicApp:
             ),
         ),
         readiness=probe,
+        outbox_backlog=outbox_backlog,
     )
     built = PublicApp(create_app(ports, config), uow, clock, probe)
     individual = a_service("individual-session", price="5000.00", deposit="1500.00")

@@ -31,6 +31,9 @@ CONFIG_PREFIXES = (
     "LOG_LEVEL",
     "VAR_DIR",
     "PORT",
+    "METRICS_",
+    "PROMETHEUS_",
+    "prometheus_",
 )
 
 

@@ -23,11 +23,23 @@ def free_port() -> int:
 
 
 @contextmanager
-def live_server(app: Any, *, port: int | None = None, timeout: float = 15.0) -> Iterator[str]:
-    """Serve ``app`` in a background thread; yields its base URL, stops it on exit."""
+def live_server(
+    app: Any, *, port: int | None = None, timeout: float = 15.0, proxy_headers: bool = True
+) -> Iterator[str]:
+    """Serve ``app`` in a background thread; yields its base URL, stops it on exit.
+
+    ``proxy_headers=False`` is how ``serve`` runs uvicorn: the app alone judges
+    ``X-Forwarded-For`` (uvicorn's default believes it from 127.0.0.1).
+    """
     port = port or free_port()
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", access_log=False
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        lifespan="on",
+        access_log=False,
+        proxy_headers=proxy_headers,
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name=f"live-server-{port}", daemon=True)
