@@ -9,8 +9,9 @@ STARTTLS; both trust a throwaway certificate through ``SSL_CERT_FILE`` and
 each simulated client has an address of its own in ``X-Forwarded-For``.
 
 What must hold (SPEC 9.5): requests spread over both servers, the same one sent to both at
-once, make no duplicate waitlist request, provider payment, payment row or email; a rate limit
-counts across both servers; a worker killed in the middle of a job loses no email.
+once, make no duplicate waitlist request, provider payment, payment row, email or tracking
+event; a rate limit, and the admin's per-username login limit, count across both servers; a
+worker killed in the middle of a job loses no email.
 
 The tests share the cluster and run in file order; the last one kills a worker. Nothing here
 asserts timings: every wait polls a condition with a generous deadline.
@@ -121,6 +122,7 @@ class Cluster:
     blind_index_key: bytes
     logs: Path
     used_limits: list[tuple[str, str]] = field(default_factory=list)  # (client IP, path)
+    used_usernames: list[str] = field(default_factory=list)  # admin logins tried
 
     def post(self, server: int, path: str, body: Any, ip: str, **headers: str) -> httpx.Response:
         if path.startswith("/api/public/"):
@@ -290,13 +292,17 @@ def stop_all(processes: list[subprocess.Popen[bytes]]) -> None:
 
 
 def forget_rate_limits(cluster: Cluster) -> None:
-    """Delete this run's counters from Redis (they would expire in two minutes anyway)."""
-    key_secret = hashlib.sha256(b"rate-limit\x1f" + cluster.blind_index_key).digest()
+    """Delete this run's counters from Redis (they would expire within 15 minutes anyway)."""
     client = redis_client()
+    key_secret = hashlib.sha256(b"rate-limit\x1f" + cluster.blind_index_key).digest()
     for ip, path in set(cluster.used_limits):
         digest = hmac.new(key_secret, f"{ip} {path}".encode(), hashlib.sha256).hexdigest()[:32]
         for key in client.scan_iter(match=f"eb:rl:*:{digest}"):
             client.delete(key)
+    key_secret = hashlib.sha256(b"login-failures\x1f" + cluster.blind_index_key).digest()
+    for username in set(cluster.used_usernames):
+        digest = hmac.new(key_secret, username.encode(), hashlib.sha256).hexdigest()[:32]
+        client.delete(f"eb:lf:f:{digest}", f"eb:lf:r:{digest}")
 
 
 # Helpers over the public API ------------------------------------------------------------
@@ -536,6 +542,31 @@ def test_a_rate_limit_counts_across_both_servers(cluster: Cluster) -> None:
     # both servers turned some away: the count is shared, not per process
     refused_by = {n % 2 for n, answer in enumerate(answers) if answer.status_code == 429}
     assert refused_by == {0, 1}
+
+
+def test_the_admin_login_limit_per_username_counts_across_both_servers(
+    cluster: Cluster,
+) -> None:
+    """Wrong passwords for one username, from ever new addresses, alternating between the
+    servers: after ``username_login_failures`` (10) in all, both refuse (429)."""
+    host = {"Host": "emotional-balance.test"}  # production admin: the site's host only
+    username = f"guessed-{uuid.uuid4().hex[:8]}"
+    cluster.used_usernames.append(username)
+    codes = []
+    for n in range(14):
+        server = cluster.servers[n % 2]
+        ip = {"X-Forwarded-For": f"10.6.{n}.1"}
+        page = httpx.get(f"{server}/admin/", headers={**host, **ip}, timeout=30)
+        token = page.cookies.get("csrftoken") or ""
+        assert token, page.headers
+        answer = httpx.post(
+            f"{server}/admin/public/login/",
+            json={"username": username, "password": "wrong password"},
+            headers={**host, **ip, "X-CSRFToken": token, "Cookie": f"csrftoken={token}"},
+            timeout=30,
+        )
+        codes.append(answer.status_code)
+    assert codes == [401] * 10 + [429] * 4, codes
 
 
 def send_to(cluster: Cluster, path: str, body: Any, ip: str, n: int) -> httpx.Response:
