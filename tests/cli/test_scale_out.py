@@ -521,6 +521,60 @@ def delivered_event_ids(cluster: Cluster) -> list[str]:
     return ids
 
 
+def test_both_workers_reconciling_lost_notifications_confirm_each_payment_once(
+    cluster: Cluster,
+) -> None:
+    """YooKassa's notifications never arrive: both workers find the payments stale at once,
+    ask the provider, and between them confirm each once and send one email each."""
+    slots = free_slots(cluster, 3)
+    payers = [f"quiet.{n}.{uuid.uuid4().hex[:6]}@example.org" for n in range(len(slots))]
+    payments = []
+    for n, (slot, email) in enumerate(zip(slots, payers, strict=True)):
+        held = cluster.post(
+            n % 2,
+            "/api/public/appointments",
+            {"slot_id": slot, "client": {"name": "Анна", "email": email}, "consents": CONSENTS},
+            f"10.7.0.{n + 1}",
+        )
+        assert held.status_code == 201, held.text
+        paying = cluster.post(
+            (n + 1) % 2,
+            "/api/public/payments",
+            {"appointment_id": held.json()["appointment_id"], "kind": "full"},
+            f"10.7.1.{n + 1}",
+            **{"Idempotency-Key": f"order-{uuid.uuid4()}"},
+        )
+        assert paying.status_code == 201, paying.text
+        payments.append(str(paying.json()["payment_id"]))
+    chosen = ",".join(f"'{p}'" for p in payments)
+    for (provider_id,) in cluster.sql(
+        f"SELECT provider_payment_id FROM payments WHERE id::text IN ({chosen})"
+    ):
+        cluster.sandbox.settle(str(provider_id), "succeeded")
+    # the notifications are lost; a while later the payments look stale to the workers
+    cluster.sql(
+        f"UPDATE payments SET updated_at = now() - interval '1 hour' WHERE id::text IN ({chosen})"
+    )
+
+    succeeded = (
+        f"SELECT count(*) FROM payments WHERE status = 'succeeded' AND id::text IN ({chosen})"
+    )
+    wait_until(
+        lambda: (
+            cluster.sql(succeeded) == [(len(payments),)]
+            and all(cluster.inbox.received(email) for email in payers)
+            and outbox_drained(cluster)
+        ),
+        "the workers reconciling every payment",
+        cluster,
+    )
+    assert Counter(cluster.inbox.received(email) for email in payers) == {1: len(payers)}
+    assert cluster.sql(
+        f"SELECT count(*) FROM appointments a JOIN payments p ON p.appointment_id = a.id "
+        f"WHERE a.status = 'confirmed' AND p.id::text IN ({chosen})"
+    ) == [(len(payments),)]
+
+
 def test_a_rate_limit_counts_across_both_servers(cluster: Cluster) -> None:
     slug = service_slugs(cluster)[0]
     body = waitlist_body(slug, f"limited.{uuid.uuid4().hex[:6]}@example.org")
