@@ -26,6 +26,7 @@ import json
 import os
 import secrets
 import signal
+import ssl
 import subprocess
 import sys
 import threading
@@ -208,8 +209,6 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     sandbox = YooKassaSandbox(shop_id=SHOP_ID, secret_key=SECRET_KEY)
     inbox = Inbox()
     smtp_port = free_port()
-    import ssl
-
     server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     server_tls.load_cert_chain(*tls)
     smtp = Controller(
@@ -222,54 +221,84 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
             fresh_database(base) as database_url,
             live_server(sandbox, tls=tls) as sandbox_url,
         ):
-            env, index_key = production_environment(
-                database_url, f"{sandbox_url}/v3", smtp_port, certificate.cert_file, base / "var"
-            )
-            for command in (["migrate"], ["seed-demo"]):
-                done = run_main(*command, env=env)
-                assert done.returncode == 0, done.stdout + done.stderr
-            servers = []
-            for n in range(2):
-                port = free_port()
-                serve = start(
-                    ["serve", "--host", "127.0.0.1", "--port", str(port)],
-                    env,
-                    logs / f"serve-{n}.log",
+            try:
+                yield from run_cluster(
+                    database_url,
+                    sandbox,
+                    sandbox_url,
+                    inbox,
+                    smtp_port,
+                    certificate.cert_file,
+                    base,
+                    processes,
                 )
-                processes.append(serve)
-                servers.append(f"http://127.0.0.1:{port}")
-            workers = [
-                start(["worker", "--interval", "0.3"], env, logs / f"worker-{n}.log")
-                for n in range(2)
-            ]
-            processes.extend(workers)
-            built = Cluster(
-                servers=servers,
-                workers=workers,
-                database_url=database_url,
-                sandbox=sandbox,
-                inbox=inbox,
-                smtp_port=smtp_port,
-                blind_index_key=index_key,
-                logs=logs,
-            )
-            for url in servers:
-                wait_until(lambda url=url: ready(url), f"{url} answering /ready", built)
-            for n in range(2):
-                log = logs / f"worker-{n}.log"
-                wait_until(
-                    lambda log=log: "worker started" in log.read_text(encoding="utf-8"),
-                    f"worker {n} starting",
-                    built,
-                )
-            yield built
-            for process in processes:
-                assert process.poll() in (None, -signal.SIGKILL), built.output()
-            stop_all(processes)
-            forget_rate_limits(built)
+            finally:
+                # before the database is dropped, on success and failure alike
+                stop_all(processes)
     finally:
-        stop_all(processes)
         smtp.stop()
+
+
+def run_cluster(
+    database_url: str,
+    sandbox: YooKassaSandbox,
+    sandbox_url: str,
+    inbox: Inbox,
+    smtp_port: int,
+    ca_file: Path,
+    base: Path,
+    processes: list[subprocess.Popen[bytes]],
+) -> Iterator[Cluster]:
+    """Migrate, seed, start two ``serve`` and two ``worker``; yields once all answer."""
+    logs = base / "logs"
+    env, index_key = production_environment(
+        database_url,
+        f"{sandbox_url}/v3",
+        smtp_port,
+        ca_file,
+        base / "var",
+    )
+    for command in (["migrate"], ["seed-demo"]):
+        done = run_main(*command, env=env)
+        assert done.returncode == 0, done.stdout + done.stderr
+    servers = []
+    for n in range(2):
+        port = free_port()
+        processes.append(
+            start(
+                ["serve", "--host", "127.0.0.1", "--port", str(port)], env, logs / f"serve-{n}.log"
+            )
+        )
+        servers.append(f"http://127.0.0.1:{port}")
+    workers = [
+        start(["worker", "--interval", "0.3"], env, logs / f"worker-{n}.log") for n in range(2)
+    ]
+    processes.extend(workers)
+    built = Cluster(
+        servers=servers,
+        workers=workers,
+        database_url=database_url,
+        sandbox=sandbox,
+        inbox=inbox,
+        smtp_port=smtp_port,
+        blind_index_key=index_key,
+        logs=logs,
+    )
+    for url in servers:
+        wait_until(lambda url=url: ready(url), f"{url} answering /ready", built)
+    for n in range(2):
+        log = logs / f"worker-{n}.log"
+        wait_until(
+            lambda log=log: "worker started" in log.read_text(encoding="utf-8"),
+            f"worker {n} starting",
+            built,
+        )
+    yield built
+    for process in processes:
+        # none died on its own (the last test kills one worker)
+        assert process.poll() in (None, -signal.SIGKILL), built.output()
+    stop_all(processes)
+    forget_rate_limits(built)
 
 
 def ready(url: str) -> bool:
