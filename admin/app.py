@@ -37,7 +37,7 @@ from admin.forms import (
     build_forms,
 )
 from admin.gate import DashboardPage, FormSchemaSource, RoleGate
-from admin.login_guard import InMemoryLoginFailures, LoginGuard
+from admin.login_guard import InMemoryLoginFailures, LoginFailures, LoginGuard
 from admin.policy import (
     ADMINS,
     ALL_ROLES,
@@ -437,8 +437,13 @@ def build_admin(
     staff_access: StaffAccessUseCases | None = None,
     subject_access: SubjectAccess | None = None,
     dashboard: DashboardPage | None = None,
+    login_failures: LoginFailures | None = None,
 ) -> LoginGuard:
-    """The whole staff admin as one ASGI app (mount it at ``/admin/``)."""
+    """The whole staff admin as one ASGI app (mount it at ``/admin/``).
+
+    ``login_failures`` counts failed logins per username; by default in this process only
+    (several processes share one through Redis: ``composition.web``).
+    """
     form_configs = build_forms(forms)
     # The queue's forms with the requests each staff member may pick (``admin.forms``).
     schemas = (build_form_schemas(forms), *schemas)
@@ -492,7 +497,7 @@ def build_admin(
     # Russian table names, Moscow times, drop-downs in forms, nothing a role may not do.
     admin = PatchedBundle(admin, labels=bundle_labels(table_classes))
     gate = RoleGate(admin, policy=policy, staff=staff, schemas=schemas, dashboard=dashboard)
-    failures = InMemoryLoginFailures(
+    failures = login_failures or InMemoryLoginFailures(
         limit=config.username_login_failures, window=config.username_login_window
     )
     return LoginGuard(gate, failures=failures, client_limiter=limiter)

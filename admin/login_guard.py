@@ -19,9 +19,10 @@ account's password. :class:`LoginGuard` wraps the whole admin and, for ``POST /p
   ``admin.login`` with the username, never the password); anything else (a CSRF refusal,
   Piccolo's per-client 429, a server error) checked no password and counts for nothing.
 
-The counts live in this process, as Piccolo's per-client ones do: with N processes an account
-gets N times ``attempts`` per window. A shared store (Redis) can stand in through
-:class:`LoginFailures`.
+:class:`InMemoryLoginFailures` counts in this process; with ``REDIS_URL`` set every process
+shares one count instead (``adapters.login_failures``, wired in ``composition.web``), so N
+processes still give an account ``attempts`` per window, not N times that. Piccolo's
+per-client limit stays per process.
 """
 
 from __future__ import annotations

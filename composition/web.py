@@ -8,11 +8,12 @@ from functools import partial
 
 from litestar import Litestar
 
+from adapters.login_failures import RedisLoginFailures
 from adapters.rate_limiters import InMemoryRateLimiter, RedisRateLimiter
 from adapters.settings import Settings
 from admin.app import AdminConfig, build_admin
 from admin.dashboard import Dashboard
-from admin.login_guard import LoginGuard
+from admin.login_guard import InMemoryLoginFailures, LoginGuard
 from api.app import create_app
 from api.config import ApiConfig
 from api.dependencies import ApiPorts, NoSlotsPorts, PaymentPorts, PrivacyPorts
@@ -38,13 +39,35 @@ def build_rate_limiter(settings: Settings) -> RateLimiter | None:
     return InMemoryRateLimiter(limit)
 
 
-def build_admin_app(container: Container) -> LoginGuard:
-    """The staff admin (Piccolo Admin behind the role gate), built once per process."""
-    settings = container.settings
-    config = AdminConfig(
+def build_login_failures(settings: Settings, config: AdminConfig) -> RedisLoginFailures | None:
+    """Failed admin logins per username shared through Redis when ``REDIS_URL`` is set (else
+    ``None``: the admin counts them in this process)."""
+    if settings.redis_url is None:
+        return None
+    key_secret = hashlib.sha256(b"login-failures\x1f" + settings.blind_index_key.get_secret_value())
+    return RedisLoginFailures(
+        settings.redis_url.get_secret_value(),
+        limit=config.username_login_failures,
+        window=config.username_login_window.total_seconds(),
+        key_secret=key_secret.digest(),
+        fallback=InMemoryLoginFailures(
+            limit=config.username_login_failures, window=config.username_login_window
+        ),
+    )
+
+
+def admin_config(settings: Settings) -> AdminConfig:
+    return AdminConfig(
         allowed_hosts=settings.admin_allowed_hosts,
         production=settings.is_production,
     )
+
+
+def build_admin_app(
+    container: Container, *, login_failures: RedisLoginFailures | None = None
+) -> LoginGuard:
+    """The staff admin (Piccolo Admin behind the role gate), built once per process."""
+    config = admin_config(container.settings)
     dashboard = Dashboard(
         GetDashboardUseCase(
             queries=PiccoloDashboardQueries(container.engine),
@@ -59,6 +82,7 @@ def build_admin_app(container: Container) -> LoginGuard:
         dashboard=dashboard,
         staff_access=container.staff_access,
         subject_access=container.subject_access,
+        login_failures=login_failures,
     )
 
 
@@ -95,6 +119,7 @@ def build_app(container: Container, *, admin: LoginGuard | None = None) -> Lites
         else str(settings.metrics_multiproc_dir),
     )
     sandbox = container.payments.sandbox  # development only: never built in production
+    login_failures = None if admin else build_login_failures(settings, admin_config(settings))
     return create_app(
         ports,
         config,
@@ -102,10 +127,11 @@ def build_app(container: Container, *, admin: LoginGuard | None = None) -> Lites
         on_shutdown=[
             partial(close_database, container.engine),
             *([rate_limiter.close] if rate_limiter is not None else []),
+            *([login_failures.close] if login_failures is not None else []),
         ],
         rate_limiter=rate_limiter,
         mounted_apps={
-            "/admin": admin or build_admin_app(container),
+            "/admin": admin or build_admin_app(container, login_failures=login_failures),
             **({"/sandbox": sandbox.app} if sandbox is not None else {}),
         },
     )

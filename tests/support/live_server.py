@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -24,12 +25,18 @@ def free_port() -> int:
 
 @contextmanager
 def live_server(
-    app: Any, *, port: int | None = None, timeout: float = 15.0, proxy_headers: bool = True
+    app: Any,
+    *,
+    port: int | None = None,
+    timeout: float = 15.0,
+    tls: tuple[Path, Path] | None = None,
+    proxy_headers: bool = True,
 ) -> Iterator[str]:
     """Serve ``app`` in a background thread; yields its base URL, stops it on exit.
 
     ``proxy_headers=False`` is how ``serve`` runs uvicorn: the app alone judges
     ``X-Forwarded-For`` (uvicorn's default believes it from 127.0.0.1).
+    ``tls`` (certificate file, key file) serves HTTPS instead of HTTP.
     """
     port = port or free_port()
     config = uvicorn.Config(
@@ -40,6 +47,8 @@ def live_server(
         lifespan="on",
         access_log=False,
         proxy_headers=proxy_headers,
+        ssl_certfile=str(tls[0]) if tls else None,
+        ssl_keyfile=str(tls[1]) if tls else None,
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name=f"live-server-{port}", daemon=True)
@@ -50,7 +59,7 @@ def live_server(
             raise RuntimeError("the live server did not start")
         time.sleep(0.02)
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield f"{'https' if tls else 'http'}://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(timeout=timeout)
