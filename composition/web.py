@@ -58,6 +58,7 @@ def build_admin_app(container: Container) -> LoginGuard:
         dashboard=dashboard,
         staff_access=container.staff_access,
         subject_access=container.subject_access,
+        add_slots=container.add_slots,
     )
 
 
