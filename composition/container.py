@@ -174,7 +174,10 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
             submissions=waitlist_submissions_for(engine),
         ),
         get_no_slots_page=GetNoSlotsPageUseCase(
-            uow=uow, links=TelegramConciergeLinks(settings.telegram_bot_username)
+            uow=uow,
+            links=TelegramConciergeLinks(settings.telegram_bot_username),
+            clock=clock,
+            timezone=settings.practice_time,
         ),
         record_frontend_event=RecordFrontendEventUseCase(uow=uow, clock=clock),
         send_pending_emails=SendPendingEmailsUseCase(

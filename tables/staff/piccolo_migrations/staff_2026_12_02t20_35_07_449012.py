@@ -1,8 +1,4 @@
-"""The schedule's audit, ``schedule_changes``: append-only (on PostgreSQL by trigger).
-
-The trigger reuses ``audit_append_only()`` from migration ``2026-12-02T12:52`` (the staff
-audits); on SQLite only inserts ever touch the table.
-"""
+"""The schedule's audit, ``schedule_changes`` (made append-only by the next migration)."""
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 from enum import Enum
@@ -20,9 +16,6 @@ from piccolo.columns.defaults.date import DateNow
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.columns.defaults.uuid import UUID4
 from piccolo.columns.indexes import IndexMethod
-from piccolo.engine import engine_finder
-from piccolo.engine.postgres import PostgresEngine
-from piccolo.querystring import QueryString
 from piccolo.table import Table
 
 
@@ -53,21 +46,6 @@ class ServiceTable(Table, tablename="services", schema=None):
         verbose_name="ID",
     )
 
-
-APPEND_ONLY = (
-    "DROP TRIGGER IF EXISTS schedule_changes_append_only ON schedule_changes",
-    """
-    CREATE TRIGGER schedule_changes_append_only
-        BEFORE UPDATE OR DELETE ON schedule_changes
-        FOR EACH ROW EXECUTE FUNCTION audit_append_only()
-    """,
-    "DROP TRIGGER IF EXISTS schedule_changes_no_truncate ON schedule_changes",
-    """
-    CREATE TRIGGER schedule_changes_no_truncate
-        BEFORE TRUNCATE ON schedule_changes
-        FOR EACH STATEMENT EXECUTE FUNCTION audit_append_only()
-    """,
-)
 
 ID = "2026-12-02T20:35:07:449012"
 VERSION = "1.38.0"
@@ -343,13 +321,5 @@ async def forwards():
         },
         schema=None,
     )
-
-    async def append_only():
-        engine = engine_finder()
-        if isinstance(engine, PostgresEngine):
-            for statement in APPEND_ONLY:
-                await engine.run_querystring(QueryString(statement))
-
-    manager.add_raw(append_only)
 
     return manager
