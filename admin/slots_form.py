@@ -139,12 +139,12 @@ def answer(result: AddSlotsResult, timezone: PracticeTimezone) -> str:
     """What the staff member reads after a successful submit."""
     parts = [f"«{result.service_title}»: создано {slots_word(result.created)}"]
     if result.existing:
-        parts.append(f"уже были {slots_word(result.existing)} (не созданы повторно)")
+        parts.append(f"уже были в расписании: {slots_word(result.existing)} — дубли не созданы")
     else:
         parts.append("повторов нет")
     text = ", ".join(parts) + "."
     if result.past:
-        text += f" {slots_word(result.past).capitalize()} сегодня уже прошли и не добавлены."
+        text += f" Пропущено, потому что это время сегодня уже прошло: {slots_word(result.past)}."
     if result.first_start is not None and result.last_start is not None:
         first = timezone.local(result.first_start)
         last = timezone.local(result.last_start)

@@ -112,7 +112,7 @@ async def test_the_same_addition_again_creates_nothing_and_says_so(world: AdminW
 
     assert again.status_code == 200, again.text
     assert again.json()["custom_form_success"].startswith(
-        "«Индивидуальная консультация»: создано 4 окна, уже были 4 окна (не созданы повторно)."
+        "«Индивидуальная консультация»: создано 4 окна, уже были в расписании: 4 окна — дубли не созданы."
     )
     assert len(await slots()) == 12
     assert [(r["created_count"], r["existing_count"]) for r in await audit()] == [(8, 0), (4, 4)]
@@ -134,7 +134,10 @@ async def test_a_start_already_held_or_booked_counts_as_existing(world: AdminWor
     )
     async with logged_in(world, "admin") as client:
         added = await post(client, body(world))
-    assert "создано 7 окон, уже были 1 окно" in added.json()["custom_form_success"]
+    assert (
+        "создано 7 окон, уже были в расписании: 1 окно — дубли не созданы."
+        in added.json()["custom_form_success"]
+    )
     rows = await slots()
     assert len(rows) == 8
     assert [r["status"] for r in rows if r["starts_at"] == starts] == ["booked"]
