@@ -16,6 +16,7 @@ from piccolo.querystring import QueryString
 
 from tables.core.piccolo_migrations import core_2026_12_02t20_45_00_000000 as migration
 from tables.core.tables import AppointmentTable, ServiceTable, SlotTable
+from tables.demo import seed_demo
 
 pytestmark = [pytest.mark.anyio, pytest.mark.db]
 
@@ -112,3 +113,21 @@ async def test_two_slots_in_use_at_one_start_stop_the_migration(without_index: U
     with pytest.raises(RuntimeError, match="1 service start"):
         await migrate()
     assert await remaining() == {first, second}
+
+
+async def test_seeding_the_demo_keeps_a_slot_an_admin_added_at_a_demo_start(db: object) -> None:
+    await seed_demo()
+    demo = await SlotTable.select().order_by(SlotTable.starts_at).first()
+    assert demo is not None
+    # As if an admin had added this start first: another id, held by now.
+    await SlotTable.delete().where(SlotTable.id == demo["id"])
+    await SlotTable.insert(SlotTable(**{**demo, "id": uuid4(), "status": "held"}))
+    total = await SlotTable.count()
+
+    await seed_demo()  # the next start-up in development
+
+    assert await SlotTable.count() == total
+    kept = await SlotTable.select(SlotTable.status).where(
+        (SlotTable.service == demo["service"]) & (SlotTable.starts_at == demo["starts_at"])
+    )
+    assert kept == [{"status": "held"}]
