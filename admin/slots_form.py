@@ -22,6 +22,7 @@ from admin.forms import _chosen, _empty_is_none, _extra, _run, _user_id, form_sl
 from domain.labels import WEEKDAY_LABELS
 from domain.practice_time import PracticeTimezone
 from domain.schedule import MalformedStartTime, ScheduledService, Weekday
+from domain.staff import StaffMember
 from domain.use_cases.add_slots import (
     MAX_RANGE_DAYS,
     MAX_START_TIMES,
@@ -209,7 +210,7 @@ class AddSlotsFormSchema:
     def __init__(self, use_cases: AddSlotsUseCases) -> None:
         self._use_cases = use_cases
 
-    async def schema(self, slug: str, member: Any) -> dict[str, Any] | None:
+    async def schema(self, slug: str, member: StaffMember) -> dict[str, Any] | None:
         if slug != form_slug(ADD_SLOTS_FORM):
             return None
         services = await _run(
