@@ -48,7 +48,8 @@ async def site(db: object) -> AsyncIterator[tuple[str, str, list[dict[str, Any]]
     assert slug, "the demo data has a service with free slots"
     await close_database(db)  # the server's event loop owns the engine meanwhile
     try:
-        with live_server(build_app(container), port=port) as url:
+        # A busy machine may take a while to start it (migrations, the sandbox).
+        with live_server(build_app(container), port=port, timeout=60) as url:
             yield url, slug, free
     finally:
         container.payments.gateway.close()
