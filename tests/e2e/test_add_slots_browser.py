@@ -56,7 +56,6 @@ async def test_an_admin_adds_a_month_of_slots_and_reads_how_many(db: object) -> 
         await errors.wait_for()
         refusal = await errors.inner_text()
         await save_screenshot(page, "admin-add-slots-refused.png")
-        assert await SlotTable.count() == 0
 
         await open_form(page, base, FORM, f"select[name=service_id] option:text('{SERVICE}')")
         await fill("10:00, 11:30, 14:00")
@@ -75,4 +74,5 @@ async def test_an_admin_adds_a_month_of_slots_and_reads_how_many(db: object) -> 
     rows = await SlotTable.select(SlotTable.starts_at, SlotTable.status)
     assert len(rows) == 36 and {row["status"] for row in rows} == {"free"}
     assert {MOSCOW.local(row["starts_at"]).weekday() for row in rows} == {0, 2, 4}
+    # The refused attempt wrote nothing: one addition, audited once.
     assert await ScheduleChangeTable.count() == 1
