@@ -49,6 +49,12 @@ from admin.policy import (
     TableRule,
 )
 from admin.row_checks import checks_for
+from admin.slots_form import (
+    ADD_SLOTS_FORM,
+    AddSlotsFormSchema,
+    AddSlotsUseCases,
+    build_add_slots_form,
+)
 from admin.staff_access_form import (
     STAFF_ACCESS_FORM,
     StaffAccessFormSchema,
@@ -74,7 +80,12 @@ from tables.core.tables import (
 from tables.crm.tables import LeadTable, LeadTimelineEventTable, WaitlistRequestTable
 from tables.payments.tables import PaymentTable
 from tables.staff.accounts import StaffUser
-from tables.staff.tables import ContactAccessLogTable, StaffAccessChangeTable, StaffRoleTable
+from tables.staff.tables import (
+    ContactAccessLogTable,
+    ScheduleChangeTable,
+    StaffAccessChangeTable,
+    StaffRoleTable,
+)
 
 SITE_NAME = "Эмоциональный баланс"
 
@@ -108,13 +119,14 @@ W, L, A, C, P = (
     ConsentRecordTable,
     PaymentTable,
 )
-T, S, R, U, X, Y = (
+T, S, R, U, X, Y, Z = (
     LeadTimelineEventTable,
     ServiceTable,
     SlotTable,
     StaffRoleTable,
     ContactAccessLogTable,
     StaffAccessChangeTable,
+    ScheduleChangeTable,
 )
 # The columns the admin API may return; everything else (ciphertext, blind indexes,
 # idempotence keys, confirmation tokens) never leaves the server.
@@ -191,6 +203,8 @@ TABLE_RULES: tuple[TableRule, ...] = (
     TableRule("consent_records", read=ALL_ROLES, write=NOBODY, api_fields=CONSENT_FIELDS),
     TableRule("services", read=ALL_ROLES, write=ADMINS),
     TableRule("slots", read=ALL_ROLES, write=ADMINS),
+    # Append-only: written by the form ``Добавить окна``, never edited.
+    TableRule("schedule_changes", read=ADMINS, write=NOBODY),
     # Roles change only through the staff access form: admins only, audited, never the last admin.
     TableRule("staff_roles", read=ADMINS, write=NOBODY),
     TableRule(
@@ -339,6 +353,24 @@ def table_configs() -> list[TableConfig]:
             group="Услуги и расписание",
         ),
         view(
+            ScheduleChangeTable,
+            [
+                Z.occurred_at,
+                Z.actor,
+                Z.kind,
+                Z.service,
+                Z.date_from,
+                Z.date_to,
+                Z.weekdays,
+                Z.start_times,
+                Z.created_count,
+                Z.existing_count,
+            ],
+            filters=[Z.service, Z.actor, Z.kind, Z.occurred_at],
+            order=OrderBy(Z.occurred_at, ascending=False),
+            group="Услуги и расписание",
+        ),
+        view(
             StaffRoleTable,
             [U._meta.primary_key, U.user, U.role, U.updated_at],
             filters=[U.role],
@@ -398,6 +430,7 @@ FORM_ROLES: dict[str, frozenset[StaffRole]] = {
     EXPORT_LEADS_FORM: MANAGERS,
     STAFF_ACCESS_FORM: ADMINS,
     SUBJECT_ACCESS_FORM: MANAGERS,
+    ADD_SLOTS_FORM: ADMINS,
 }
 DASHBOARD_URL = "/admin/dashboard/"
 LINKS = (LinkRule("Панель руководителя", DASHBOARD_URL, MANAGERS),)
@@ -438,6 +471,7 @@ def build_admin(
     subject_access: SubjectAccess | None = None,
     dashboard: DashboardPage | None = None,
     login_failures: LoginFailures | None = None,
+    add_slots: AddSlotsUseCases | None = None,
 ) -> LoginGuard:
     """The whole staff admin as one ASGI app (mount it at ``/admin/``).
 
@@ -452,6 +486,9 @@ def build_admin(
         schemas = (*schemas, StaffAccessFormSchema(staff_access))
     if subject_access is not None:
         form_configs.append(build_subject_access_form(subject_access))
+    if add_slots is not None:
+        form_configs.append(build_add_slots_form(add_slots))
+        schemas = (*schemas, AddSlotsFormSchema(add_slots))
     tables = table_configs()
     policy = build_policy(form_configs, tables)
     # The same rules again inside Piccolo, for anything that got past the gate; and for the

@@ -72,6 +72,12 @@ def _slot(row: Row) -> list[Problem]:
 
 
 TABLE_RULES: Mapping[type[Table], TableRule] = {ServiceTable: _service, SlotTable: _slot}
+# Columns unique together (a unique index over several columns, which Piccolo does not
+# declare): the problem is reported on the last column, in these words.
+UNIQUE_TOGETHER: Mapping[type[Table], tuple[tuple[str, ...], str]] = {
+    # ``slots_one_per_service_start`` (core migration 2026-12-02T20:45).
+    SlotTable: (("service", "starts_at"), "у этой услуги уже есть окно на это время"),
+}
 
 
 class RowChecks:
@@ -104,7 +110,22 @@ class RowChecks:
         if self.rule is not None:
             named = {name for name, _ in found}
             found.extend(p for p in self.rule(row) if p[0] not in named)
+        together = UNIQUE_TOGETHER.get(self.table)
+        if together is not None and not found:
+            columns, message = together
+            if set(columns) & set(names) and await self._taken(row, columns, row_id):
+                found.append((columns[-1], message))
         return found
+
+    async def _taken(self, row: Row, columns: tuple[str, ...], row_id: Any) -> bool:
+        if any(row.get(name) is None for name in columns):
+            return False
+        query = self.table.exists()
+        for name in columns:
+            query = query.where(self.columns[name] == row[name])
+        if row_id is not None:
+            query = query.where(self.table._meta.primary_key != row_id)
+        return bool(await query)
 
     async def _column_problem(self, column: Column, value: Any, row_id: Any) -> str | None:
         meta = column._meta

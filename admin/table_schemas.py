@@ -74,6 +74,7 @@ TABLE_TITLES: Mapping[str, str] = {
     "piccolo_user": "Сотрудники",
     "contact_access_log": "Журнал доступа к контактам",
     "staff_access_changes": "Журнал изменений доступа",
+    "schedule_changes": "Журнал расписания",
 }
 # Plain text columns whose codes read better as labels: the audit of access changes keeps
 # a role or the active flag as text. Shown as Piccolo shows choices (lists and filters).

@@ -1,6 +1,7 @@
 """Reference pages: server-rendered Russian HTML with local CSS and JS, no external CDN.
 
-``/booking/no-slots/?service=<slug>`` (waitlist form, Telegram concierge, tracking calls) and
+``/booking/no-slots/?service=<slug>`` (waitlist form, Telegram concierge, tracking calls; or,
+when the service has free times after all, those times to book) and
 ``/booking/payment-return/?payment_id=<id>`` (polls the payment). They exist so the flow
 works, and is tested in a real browser, without the separate front end.
 """
@@ -14,6 +15,7 @@ from string import Template
 from typing import Annotated
 from uuid import UUID
 
+from jinja2 import Environment, FileSystemLoader, select_autoescape
 from litestar import Controller, MediaType, Response, get
 from litestar.params import QueryParameter
 from litestar.static_files import create_static_files_router
@@ -21,7 +23,7 @@ from litestar.types import ControllerRouterHandler
 
 from api.dependencies import Ports, no_slots
 from domain.errors import ServiceNotFound
-from domain.use_cases.get_no_slots_page import GetNoSlotsPageCommand, NoSlotsPage
+from domain.use_cases.get_no_slots_page import FreeTime, GetNoSlotsPageCommand, NoSlotsPage
 
 _HERE = Path(__file__).parent
 TEMPLATES = _HERE / "templates"
@@ -64,7 +66,31 @@ def not_found_page(heading: str, message: str) -> Response[str]:
     return html_response(render_page(heading, body), status_code=404)
 
 
+@cache
+def _jinja() -> Environment:
+    return Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        auto_reload=False,
+    )
+
+
+def render_free_times(page: NoSlotsPage) -> str:
+    """The page for a service that has free times after all: them, to book, not the waitlist."""
+    days: dict[str, list[FreeTime]] = {}
+    for free in page.free_times:
+        days.setdefault(free.date_text, []).append(free)
+    body = (
+        _jinja()
+        .get_template("no_slots_free_times.html.j2")
+        .render(page=page, days=list(days.items()))
+    )
+    return render_page("Есть свободное время", body, ("free_times.js",))
+
+
 def render_no_slots(page: NoSlotsPage) -> str:
+    if page.has_free_times:
+        return render_free_times(page)
     radios = "\n".join(
         f'      <label class="choice"><input type="radio" name="preferred_contact_method" '
         f'value="{_e(method.value)}"{" checked" if i == 0 else ""}> {_e(label)}</label>'

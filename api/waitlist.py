@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -55,6 +56,16 @@ class TelegramConcierge(msgspec.Struct):
     start_hint: str
 
 
+class FreeSlotResponse(msgspec.Struct):
+    """A free slot, to book instead of joining the waitlist (a stale link)."""
+
+    slot_id: UUID
+    starts_at: datetime  # ISO 8601, UTC
+    ends_at: datetime
+    local_date: str  # «четверг, 10 декабря 2026», in PRACTICE_TIMEZONE
+    local_time: str  # «14:00–14:50»
+
+
 class NoSlotsPageResponse(msgspec.Struct):
     service: ServiceSummary
     contact_methods: list[Choice]
@@ -62,6 +73,9 @@ class NoSlotsPageResponse(msgspec.Struct):
     consents: ConsentsBlock
     telegram: TelegramConcierge
     waitlist_url: str = "/api/public/waitlist"
+    # Empty unless the service has free slots after all (at most 20, earliest first): then
+    # the page offers them to book (``POST /api/public/appointments``), not the waitlist.
+    free_slots: list[FreeSlotResponse] = msgspec.field(default_factory=list)
 
     @classmethod
     def of(cls, page: NoSlotsPage) -> NoSlotsPageResponse:
@@ -84,6 +98,16 @@ class NoSlotsPageResponse(msgspec.Struct):
             telegram=TelegramConcierge(
                 url=page.concierge_url, tg_flow="concierge", start_hint=page.concierge_start_hint
             ),
+            free_slots=[
+                FreeSlotResponse(
+                    slot_id=free.slot_id,
+                    starts_at=free.starts_at,
+                    ends_at=free.ends_at,
+                    local_date=free.date_text,
+                    local_time=free.time_text,
+                )
+                for free in page.free_times
+            ],
         )
 
 

@@ -19,6 +19,7 @@ from adapters.tracking_sinks import HttpTrackingSink, LogTrackingSink
 from adapters.yookassa.gateway import YooKassaPaymentGateway
 from adapters.yookassa.sandbox import YooKassaSandbox
 from admin.forms import StaffForms
+from admin.slots_form import AddSlotsUseCases
 from admin.staff_access_form import StaffAccessUseCases
 from admin.subject_access_form import SubjectAccess
 from composition.database import database_engine
@@ -28,6 +29,7 @@ from domain.payment_ports import PaymentEventHook, PaymentEventHooks
 from domain.payments import ConfirmationType
 from domain.ports import Clock, UnitOfWorkFactory
 from domain.staff_ports import StaffDirectory
+from domain.use_cases.add_slots import AddSlotsUseCase
 from domain.use_cases.change_staff_access import ChangeStaffAccessUseCase
 from domain.use_cases.change_waitlist_status import ChangeWaitlistStatusUseCase
 from domain.use_cases.claim_waitlist_request import ClaimWaitlistRequestUseCase
@@ -44,6 +46,7 @@ from domain.use_cases.get_payment import GetPaymentUseCase
 from domain.use_cases.handle_payment_notification import HandlePaymentNotificationUseCase
 from domain.use_cases.hold_slot import HoldSlotUseCase
 from domain.use_cases.list_pickable_requests import ListPickableRequestsUseCase
+from domain.use_cases.list_schedulable_services import ListSchedulableServicesUseCase
 from domain.use_cases.list_services import ListServicesUseCase
 from domain.use_cases.list_staff_accounts import ListStaffAccountsUseCase
 from domain.use_cases.notify_client_of_payment import NotifyClientOfPaymentUseCase
@@ -69,6 +72,7 @@ from tables.staff.repositories import (
     PiccoloPickableRequests,
     PiccoloStaffDirectory,
 )
+from tables.staff.schedule import PiccoloServiceCatalogue
 from tables.staff.sessions import PiccoloStaffSessionStore
 from tables.staff.subject_data import PiccoloSubjectDataSource
 from tables.uow import PiccoloUnitOfWork, unit_of_work_factory
@@ -113,6 +117,7 @@ class Container:
     send_pending_emails: SendPendingEmailsUseCase
     staff: StaffForms
     staff_access: StaffAccessUseCases
+    add_slots: AddSlotsUseCases
     subject_access: SubjectAccess
     staff_directory: StaffDirectory
     payments: PaymentServices
@@ -169,7 +174,10 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
             submissions=waitlist_submissions_for(engine),
         ),
         get_no_slots_page=GetNoSlotsPageUseCase(
-            uow=uow, links=TelegramConciergeLinks(settings.telegram_bot_username)
+            uow=uow,
+            links=TelegramConciergeLinks(settings.telegram_bot_username),
+            clock=clock,
+            timezone=settings.practice_time,
         ),
         record_frontend_event=RecordFrontendEventUseCase(uow=uow, clock=clock),
         send_pending_emails=SendPendingEmailsUseCase(
@@ -181,6 +189,18 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         ),
         staff=build_staff_forms(uow, clock, encryptor, staff_directory, piccolo_uow),
         staff_access=build_staff_access(engine, clock, staff_directory),
+        add_slots=AddSlotsUseCases(
+            add=AddSlotsUseCase(
+                uow=piccolo_uow,
+                clock=clock,
+                staff=staff_directory,
+                timezone=settings.practice_time,
+            ),
+            services=ListSchedulableServicesUseCase(
+                services=PiccoloServiceCatalogue(), staff=staff_directory
+            ),
+            timezone=settings.practice_time,
+        ),
         subject_access=SubjectAccess(
             report=ReportSubjectDataUseCase(
                 uow=uow,

@@ -83,6 +83,7 @@ def build_admin_app(
         staff_access=container.staff_access,
         subject_access=container.subject_access,
         login_failures=login_failures,
+        add_slots=container.add_slots,
     )
 
 

@@ -26,6 +26,7 @@ from domain.models import (
     StaffRole,
 )
 from domain.payments import PaymentKind, PaymentStatus, RefundReason
+from domain.schedule import ScheduleChangeKind, Weekday
 from domain.staff import AccessReason, ContactAccessKind, StatusOutcome
 
 __all__ = [
@@ -40,12 +41,15 @@ __all__ = [
     "LEAD_STATUS_LABELS",
     "PAYMENT_KIND_LABELS",
     "PAYMENT_STATUS_LABELS",
+    "SCHEDULE_CHANGE_KIND_LABELS",
     "SLOT_STATUS_LABELS",
     "STAFF_ROLE_LABELS",
     "STATUS_OUTCOME_LABELS",
     "TIMELINE_EVENT_LABELS",
     "TIME_WINDOW_LABELS",
     "WAITLIST_STATUS_LABELS",
+    "WEEKDAY_LABELS",
+    "WEEKDAY_SHORT_LABELS",
 ]
 
 WAITLIST_STATUS_LABELS: dict[WaitlistStatus, str] = {
@@ -83,6 +87,30 @@ CONTACT_ACCESS_KIND_LABELS: dict[ContactAccessKind, str] = {
     ContactAccessKind.EXPORT_WITH_CONTACTS: "Выгрузка с контактами",
     ContactAccessKind.SUBJECT_ACCESS: "Данные субъекта",
     ContactAccessKind.CONSENT_WITHDRAWAL: "Отзыв согласия (контакт удалён)",
+}
+
+SCHEDULE_CHANGE_KIND_LABELS: dict[ScheduleChangeKind, str] = {
+    ScheduleChangeKind.SLOTS_ADDED: "Добавлены окна",
+}
+
+WEEKDAY_LABELS: dict[Weekday, str] = {
+    Weekday.MONDAY: "Понедельник",
+    Weekday.TUESDAY: "Вторник",
+    Weekday.WEDNESDAY: "Среда",
+    Weekday.THURSDAY: "Четверг",
+    Weekday.FRIDAY: "Пятница",
+    Weekday.SATURDAY: "Суббота",
+    Weekday.SUNDAY: "Воскресенье",
+}
+
+WEEKDAY_SHORT_LABELS: dict[Weekday, str] = {
+    Weekday.MONDAY: "пн",
+    Weekday.TUESDAY: "вт",
+    Weekday.WEDNESDAY: "ср",
+    Weekday.THURSDAY: "чт",
+    Weekday.FRIDAY: "пт",
+    Weekday.SATURDAY: "сб",
+    Weekday.SUNDAY: "вс",
 }
 
 LEAD_STATUS_LABELS: dict[LeadStatus, str] = {

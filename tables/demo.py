@@ -86,18 +86,23 @@ async def seed_demo(now: datetime | None = None, days: int = DEMO_DAYS) -> SeedR
             for hour in demo.hours:
                 starts = datetime.combine(day, time(hour), PRACTICE_TZ).astimezone(UTC)
                 slot_id = demo_id("slot", demo.slug, starts.isoformat())
-                if await SlotTable.exists().where(SlotTable.id == slot_id):
-                    continue
-                await SlotTable.insert(
-                    SlotTable(
-                        id=slot_id,
-                        service=service_id,
-                        starts_at=starts,
-                        ends_at=starts + timedelta(minutes=demo.duration_minutes),
-                        status="free",
+                # A service has one slot per start: one an admin added is kept as it is.
+                inserted = (
+                    await SlotTable.insert(
+                        SlotTable(
+                            id=slot_id,
+                            service=service_id,
+                            starts_at=starts,
+                            ends_at=starts + timedelta(minutes=demo.duration_minutes),
+                            status="free",
+                        )
                     )
+                    .on_conflict(
+                        target=(SlotTable.service, SlotTable.starts_at), action="DO NOTHING"
+                    )
+                    .returning(SlotTable.id)
                 )
-                slots_created += 1
+                slots_created += len(inserted)
     return SeedReport(services_created=services_created, slots_created=slots_created)
 
 

@@ -33,6 +33,7 @@ from domain.labels import (
     PAYMENT_KIND_LABELS,
     PAYMENT_STATUS_LABELS,
     REFUND_REASON_LABELS,
+    SCHEDULE_CHANGE_KIND_LABELS,
     SLOT_STATUS_LABELS,
     STAFF_ROLE_LABELS,
     STATUS_OUTCOME_LABELS,
@@ -50,6 +51,7 @@ from domain.models import (
     StaffRole,
 )
 from domain.payments import PaymentKind, PaymentStatus, RefundReason
+from domain.schedule import ScheduleChangeKind
 from domain.staff import AccessReason, ContactAccessKind, StatusOutcome
 
 E = TypeVar("E", bound=StrEnum)
@@ -93,6 +95,9 @@ ContactAccessKindChoice = labelled(
     "ContactAccessKindChoice", ContactAccessKind, CONTACT_ACCESS_KIND_LABELS
 )
 StaffRoleChoice = labelled("StaffRoleChoice", StaffRole, STAFF_ROLE_LABELS)
+ScheduleChangeKindChoice = labelled(
+    "ScheduleChangeKindChoice", ScheduleChangeKind, SCHEDULE_CHANGE_KIND_LABELS
+)
 
 # Every choice enum with the domain enum it mirrors (the unit tests walk this).
 CHOICES: tuple[tuple[type[Enum], type[StrEnum]], ...] = (
@@ -114,4 +119,5 @@ CHOICES: tuple[tuple[type[Enum], type[StrEnum]], ...] = (
     (AccessReasonChoice, AccessReason),
     (ContactAccessKindChoice, ContactAccessKind),
     (StaffRoleChoice, StaffRole),
+    (ScheduleChangeKindChoice, ScheduleChangeKind),
 )

@@ -28,6 +28,7 @@ from tables.payments.repositories import (
 )
 from tables.staff.access import PiccoloStaffAccounts
 from tables.staff.repositories import PiccoloContactAccessLog, PiccoloStaffQueueRepository
+from tables.staff.schedule import PiccoloSchedule
 
 
 class PiccoloUnitOfWork:
@@ -58,6 +59,7 @@ class PiccoloUnitOfWork:
         self.staff_accounts = PiccoloStaffAccounts(engine)
         self.withdrawal_tokens = PiccoloWithdrawalTokens()
         self.erasure = PiccoloContactErasure()
+        self.schedule = PiccoloSchedule()
 
     async def __aenter__(self) -> Self:
         if self._engine.current_transaction.get() is not None:

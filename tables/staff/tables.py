@@ -6,14 +6,16 @@ Staff see both in the admin: Russian ``verbose_name`` on every column, Russian `
 from __future__ import annotations
 
 from piccolo.apps.user.tables import BaseUser
-from piccolo.columns import UUID, ForeignKey, Integer, OnDelete, Timestamptz, Varchar
+from piccolo.columns import UUID, Date, ForeignKey, Integer, OnDelete, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
 from domain.staff_access import StaffAccessField
+from tables.core.tables import ServiceTable
 from tables.labels import (
     AccessReasonChoice,
     ContactAccessKindChoice,
+    ScheduleChangeKindChoice,
     StaffRoleChoice,
     labelled,
     titled,
@@ -71,4 +73,25 @@ class StaffAccessChangeTable(Table, tablename="staff_access_changes"):
     field = titled("Что", Varchar(length=16, choices=StaffAccessFieldChoice))
     old_value = titled("Было", Varchar(length=16, null=True, default=None))
     new_value = titled("Стало", Varchar(length=16, null=True, default=None))
+    occurred_at = titled("Когда", Timestamptz(default=TimestamptzNow(), index=True))
+
+
+class ScheduleChangeTable(Table, tablename="schedule_changes"):
+    """Append-only audit of schedule changes made in the admin (``Добавить окна``).
+
+    One row per submitted change: who, which service, which days, weekdays and start times
+    (as staff read them: «пн, ср», «10:00, 11:30»), how many slots were created and how many
+    were already there. On PostgreSQL a trigger refuses UPDATE, DELETE and TRUNCATE.
+    """
+
+    id = titled("ID", UUID(primary_key=True))
+    actor = titled("Кто изменил", ForeignKey(BaseUser, on_delete=OnDelete.restrict, index=True))
+    kind = titled("Что сделано", Varchar(length=32, choices=ScheduleChangeKindChoice))
+    service = titled("Услуга", ForeignKey(ServiceTable, on_delete=OnDelete.restrict, index=True))
+    date_from = titled("С даты", Date())
+    date_to = titled("По дату", Date())
+    weekdays = titled("Дни недели", Varchar(length=64))
+    start_times = titled("Время начала", Varchar(length=400))
+    created_count = titled("Создано окон", Integer(default=0))
+    existing_count = titled("Уже были", Integer(default=0))
     occurred_at = titled("Когда", Timestamptz(default=TimestamptzNow(), index=True))

@@ -40,6 +40,7 @@ READ = {
     "staff_roles": {"admin"},
     "contact_access_log": {"admin"},
     "staff_access_changes": {"admin"},
+    "schedule_changes": {"admin"},
     "piccolo_api_sessions": set(),
 }
 # Roles change only through the staff access form, never by editing ``staff_roles``.
@@ -58,6 +59,7 @@ FORMS = {
     "Изменить доступ сотрудника": {"admin"},
     "Данные субъекта": {"manager", "admin"},
     "Отозвать согласие": {"operator", "manager", "admin"},
+    "Добавить окна": {"admin"},
 }
 
 

@@ -253,6 +253,33 @@ async def test_a_slot_must_end_after_it_starts_for_a_service_that_exists(
     assert await SlotTable.count() == 1
 
 
+async def test_a_second_slot_of_a_service_at_one_start_is_refused_in_russian(
+    world: AdminWorld, admin: httpx.AsyncClient
+) -> None:
+    url = "/admin/api/tables/slots/"
+    added = await admin.post(url, json=slot(world), headers=csrf(admin))
+    assert added.status_code == 201, added.text
+    again = await admin.post(url, json=slot(world, status="held"), headers=csrf(admin))
+    assert problems(again) == {"Начало": "у этой услуги уже есть окно на это время"}
+    other = await admin.post(
+        url,
+        json=slot(world, starts_at="2026-12-10T11:00:00Z", ends_at="2026-12-10T11:50:00Z"),
+        headers=csrf(admin),
+    )
+    assert other.status_code == 201, other.text
+    moved = await admin.patch(
+        f"{url}{other.json()[0]['id']}/",
+        json={"starts_at": "2026-12-10T10:00:00Z"},
+        headers=csrf(admin),
+    )
+    assert problems(moved) == {"Начало": "у этой услуги уже есть окно на это время"}
+    itself = await admin.patch(
+        f"{url}{added.json()[0]['id']}/", json={"status": "held"}, headers=csrf(admin)
+    )
+    assert itself.status_code == 200, itself.text
+    assert await SlotTable.count() == 2
+
+
 async def test_an_operator_posting_to_services_is_refused_before_any_row_check(
     world: AdminWorld,
 ) -> None:

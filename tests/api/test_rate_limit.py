@@ -18,6 +18,7 @@ from api.dependencies import ApiPorts, NoSlotsPorts
 from api.rate_limit import RateLimiter
 from composition.web import build_rate_limiter
 from domain.contacts import ContactNormaliser
+from domain.practice_time import MOSCOW
 from domain.use_cases.create_waitlist_request import CreateWaitlistRequestUseCase
 from domain.use_cases.get_availability import GetAvailabilityUseCase
 from domain.use_cases.get_no_slots_page import GetNoSlotsPageUseCase
@@ -62,7 +63,9 @@ def app_with(
         hold_slot=HoldSlotUseCase(uow=uow, clock=clock, encryptor=encryptor, contacts=contacts),
         readiness=Ready(),
         no_slots=NoSlotsPorts(
-            get_no_slots_page=GetNoSlotsPageUseCase(uow=uow, links=FixedConciergeLinks()),
+            get_no_slots_page=GetNoSlotsPageUseCase(
+                uow=uow, links=FixedConciergeLinks(), clock=clock, timezone=MOSCOW
+            ),
             create_waitlist_request=CreateWaitlistRequestUseCase(
                 clock=clock,
                 encryptor=encryptor,

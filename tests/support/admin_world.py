@@ -97,6 +97,7 @@ async def make_world(**admin_overrides: Any) -> AdminWorld:
             staff=container.staff_directory,
             staff_access=container.staff_access,
             subject_access=container.subject_access,
+            add_slots=container.add_slots,
         )
         app = build_app(container, admin=admin)
     else:

@@ -6,6 +6,7 @@ dashboard never shows one.
 
 from __future__ import annotations
 
+import itertools
 from datetime import datetime, timedelta
 from decimal import Decimal
 from uuid import UUID, uuid4
@@ -83,14 +84,19 @@ async def add_event(name: str, occurred_at: datetime, service_slug: str = "indiv
     )
 
 
+# A service has one slot per start (a unique index): each payment's slot starts a minute later.
+_SLOT_MINUTES = itertools.count()
+
+
 async def add_payment(service_id: UUID, created_at: datetime, status: str) -> UUID:
     slot_id = uuid4()
+    starts_at = created_at + timedelta(days=2, minutes=next(_SLOT_MINUTES))
     await SlotTable.insert(
         SlotTable(
             id=slot_id,
             service=service_id,
-            starts_at=created_at + timedelta(days=2),
-            ends_at=created_at + timedelta(days=2, minutes=50),
+            starts_at=starts_at,
+            ends_at=starts_at + timedelta(minutes=50),
             status="booked",
         )
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -23,7 +23,8 @@ from domain.errors import (
     ServiceNotFound,
     ValidationFailed,
 )
-from domain.models import ConsentEvidence, ConsentKind, ConsentSubject
+from domain.models import ConsentEvidence, ConsentKind, ConsentSubject, SlotStatus
+from domain.practice_time import MOSCOW
 from domain.use_cases.create_or_update_lead import CreateOrUpdateLeadUseCase
 from domain.use_cases.create_waitlist_request import (
     CreateWaitlistRequestCommand,
@@ -34,7 +35,7 @@ from domain.use_cases.record_frontend_event import (
     RecordFrontendEventCommand,
     RecordFrontendEventUseCase,
 )
-from tests.support.builders import a_service
+from tests.support.builders import a_service, a_slot
 from tests.support.crm_fakes import FixedConciergeLinks, InMemoryWaitlistSubmissions
 from tests.support.fakes import (
     FakeEmailParser,
@@ -319,11 +320,18 @@ def test_the_waitlist_status_machine() -> None:
         flow_request.transition_to(WaitlistStatus.BOOKED, FixedClock().now())
 
 
+def no_slots_page(flow: Flow) -> GetNoSlotsPageUseCase:
+    return GetNoSlotsPageUseCase(
+        uow=flow.uow, links=FixedConciergeLinks(), clock=flow.clock, timezone=MOSCOW
+    )
+
+
 async def test_the_page_model_has_both_consents_windows_methods_and_the_concierge() -> None:
     flow = Flow()
-    use_case = GetNoSlotsPageUseCase(uow=flow.uow, links=FixedConciergeLinks())
+    use_case = no_slots_page(flow)
     page = await use_case.execute(GetNoSlotsPageCommand(SLUG))
     assert page.service.slug == SLUG
+    assert page.free_times == () and not page.has_free_times
     assert [m.value for m, _ in page.contact_methods] == ["email", "phone", "telegram"]
     assert [w.value for w, _ in page.time_windows] == [
         "morning",
@@ -339,6 +347,47 @@ async def test_the_page_model_has_both_consents_windows_methods_and_the_concierg
     assert "START" in page.concierge_start_hint
     with pytest.raises(ServiceNotFound):
         await use_case.execute(GetNoSlotsPageCommand("retired"))
+
+
+async def test_a_service_with_free_times_lists_them_in_moscow_time_earliest_first() -> None:
+    flow = Flow()
+    now = flow.clock.now()  # 22 November 2026, 09:00 UTC: 12:00 in Moscow
+    later = a_slot(flow.service, datetime(2026, 11, 26, 11, 0, tzinfo=UTC))
+    sooner = a_slot(flow.service, now + timedelta(hours=2))
+    not_shown = [
+        a_slot(flow.service, now - timedelta(minutes=1)),  # started
+        a_slot(flow.service, now + timedelta(hours=3), status=SlotStatus.HELD),
+        a_slot(flow.other, now + timedelta(hours=4)),  # another service
+        a_slot(flow.service, now + timedelta(days=31)),  # beyond the coming 30 days
+    ]
+    for slot in (later, sooner, *not_shown):
+        flow.store.slots[slot.id] = slot
+
+    page = await no_slots_page(flow).execute(GetNoSlotsPageCommand(SLUG))
+
+    assert page.has_free_times and not page.more_free_times
+    assert [t.slot_id for t in page.free_times] == [sooner.id, later.id]
+    first, second = page.free_times
+    assert (first.date_text, first.time_text) == (
+        "воскресенье, 22 ноября 2026",
+        "14:00–14:50",
+    )
+    assert (second.date_text, second.time_text) == (
+        "четверг, 26 ноября 2026",
+        "14:00–14:50",
+    )
+    assert page.zone_label == "Москва"
+    assert (page.price_text, page.deposit_text) == ("5\u00a0000\u00a0₽", "1\u00a0500\u00a0₽")
+
+
+async def test_at_most_twenty_free_times_are_listed_and_the_page_says_there_are_more() -> None:
+    flow = Flow()
+    for hour in range(1, 23):
+        slot = a_slot(flow.service, flow.clock.now() + timedelta(hours=hour))
+        flow.store.slots[slot.id] = slot
+    page = await no_slots_page(flow).execute(GetNoSlotsPageCommand(SLUG))
+    assert len(page.free_times) == 20 and page.more_free_times
+    assert page.free_times[0].starts_at == flow.clock.now() + timedelta(hours=1)
 
 
 async def test_a_frontend_event_of_the_plan_is_stored_with_its_source() -> None:
