@@ -20,6 +20,7 @@ from api.dependencies import ApiPorts
 from api.errors import EXCEPTION_HANDLERS
 from api.health import HealthController
 from api.mounts import mounted_asgi_handlers
+from api.offers import OfferPagesController, WaitlistOffersController
 from api.pages import ReferencePagesController, static_pages_router
 from api.payments import PaymentsController, YooKassaWebhookController
 from api.privacy import ConsentsController, PrivacyPagesController
@@ -61,7 +62,8 @@ def create_app(
             PublicBookingController,
             *([NoSlotsController, ReferencePagesController] if ports.no_slots else []),
             *([ConsentsController, PrivacyPagesController] if ports.privacy else []),
-            *([static_pages_router()] if ports.no_slots or ports.privacy else []),
+            *([WaitlistOffersController, OfferPagesController] if ports.offers else []),
+            *([static_pages_router()] if ports.no_slots or ports.privacy or ports.offers else []),
             *([PaymentsController, YooKassaWebhookController] if ports.payments else []),
             *extra_handlers,
             *mounted_asgi_handlers(mounted_apps or {}, config.trusted_proxies),

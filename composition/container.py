@@ -28,6 +28,7 @@ from domain.payment_ports import PaymentEventHook, PaymentEventHooks
 from domain.payments import ConfirmationType
 from domain.ports import Clock, UnitOfWorkFactory
 from domain.staff_ports import StaffDirectory
+from domain.use_cases.accept_waitlist_offer import AcceptWaitlistOfferUseCase
 from domain.use_cases.change_staff_access import ChangeStaffAccessUseCase
 from domain.use_cases.change_waitlist_status import ChangeWaitlistStatusUseCase
 from domain.use_cases.claim_waitlist_request import ClaimWaitlistRequestUseCase
@@ -40,6 +41,7 @@ from domain.use_cases.expire_holds import ExpireHoldsUseCase
 from domain.use_cases.export_leads import ExportLeadsUseCase
 from domain.use_cases.get_availability import GetAvailabilityUseCase
 from domain.use_cases.get_no_slots_page import GetNoSlotsPageUseCase
+from domain.use_cases.get_offer_page import GetOfferPageUseCase
 from domain.use_cases.get_payment import GetPaymentUseCase
 from domain.use_cases.handle_payment_notification import HandlePaymentNotificationUseCase
 from domain.use_cases.hold_slot import HoldSlotUseCase
@@ -47,6 +49,7 @@ from domain.use_cases.list_pickable_requests import ListPickableRequestsUseCase
 from domain.use_cases.list_services import ListServicesUseCase
 from domain.use_cases.list_staff_accounts import ListStaffAccountsUseCase
 from domain.use_cases.notify_client_of_payment import NotifyClientOfPaymentUseCase
+from domain.use_cases.offer_freed_slots import OfferFreedSlotsUseCase
 from domain.use_cases.payment_status import PaymentSettings
 from domain.use_cases.purge_idempotency_keys import PurgeIdempotencyKeysUseCase
 from domain.use_cases.purge_staff_sessions import PurgeStaffSessionsUseCase
@@ -92,6 +95,15 @@ class PaymentServices:
 
 
 @dataclass(frozen=True, slots=True)
+class OfferServices:
+    """Waitlist offers: the worker job, the offer page and its button."""
+
+    offer_freed_slots: OfferFreedSlotsUseCase
+    get_offer_page: GetOfferPageUseCase
+    accept_offer: AcceptWaitlistOfferUseCase
+
+
+@dataclass(frozen=True, slots=True)
 class Container:
     """Every long-lived object of one process, built once."""
 
@@ -120,6 +132,7 @@ class Container:
     purge_waitlist_confirmations: PurgeWaitlistConfirmationsUseCase
     withdraw_consent: WithdrawConsentUseCase
     erase_expired_contacts: EraseExpiredContactsUseCase
+    offers: OfferServices
 
 
 def build_container(settings: Settings, *, clock: Clock | None = None) -> Container:
@@ -205,6 +218,23 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
             store=PiccoloContactRetention(),
             clock=clock,
             retention=timedelta(days=settings.contact_retention_days),
+        ),
+        offers=OfferServices(
+            offer_freed_slots=OfferFreedSlotsUseCase(
+                uow=piccolo_uow,
+                clock=clock,
+                timezone=settings.practice_time,
+                offer_for=timedelta(minutes=settings.offer_minutes),
+            ),
+            get_offer_page=GetOfferPageUseCase(
+                uow=piccolo_uow, clock=clock, timezone=settings.practice_time
+            ),
+            accept_offer=AcceptWaitlistOfferUseCase(
+                uow=piccolo_uow,
+                clock=clock,
+                encryptor=encryptor,
+                hold_for=timedelta(minutes=settings.hold_minutes),
+            ),
         ),
     )
 

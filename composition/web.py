@@ -15,7 +15,7 @@ from admin.dashboard import Dashboard
 from admin.login_guard import LoginGuard
 from api.app import create_app
 from api.config import ApiConfig
-from api.dependencies import ApiPorts, NoSlotsPorts, PaymentPorts, PrivacyPorts
+from api.dependencies import ApiPorts, NoSlotsPorts, OfferPorts, PaymentPorts, PrivacyPorts
 from api.rate_limit import RateLimiter
 from composition.container import Container
 from composition.database import close_database, open_database
@@ -81,6 +81,10 @@ def build_app(container: Container, *, admin: LoginGuard | None = None) -> Lites
             handle_payment_notification=container.payments.handle_notification,
         ),
         privacy=PrivacyPorts(withdraw_consent=container.withdraw_consent),
+        offers=OfferPorts(
+            get_offer_page=container.offers.get_offer_page,
+            accept_offer=container.offers.accept_offer,
+        ),
     )
     config = ApiConfig(
         cors_allowed_origins=settings.cors_allowed_origins,

@@ -15,6 +15,7 @@ from tables.core.repositories import (
     PiccoloSlotRepository,
     PiccoloTrackingOutbox,
 )
+from tables.crm.offers import PiccoloOfferRepository
 from tables.crm.privacy import PiccoloContactErasure, PiccoloWithdrawalTokens
 from tables.crm.repositories import (
     PiccoloEmailOutbox,
@@ -58,6 +59,7 @@ class PiccoloUnitOfWork:
         self.staff_accounts = PiccoloStaffAccounts(engine)
         self.withdrawal_tokens = PiccoloWithdrawalTokens()
         self.erasure = PiccoloContactErasure()
+        self.offers = PiccoloOfferRepository(engine)
 
     async def __aenter__(self) -> Self:
         if self._engine.current_transaction.get() is not None:
