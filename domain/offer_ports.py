@@ -30,8 +30,8 @@ class OfferRepository(Protocol):
         self, slot: Slot, windows: Collection[TimeWindow]
     ) -> WaitlistRequest | None:
         """The oldest active request of the slot's service with one of these time windows,
-        whose communications consent stands, that has no open offer and was never offered
-        this slot; locked until the transaction ends (skipping requests other transactions
+        whose communications consent stands, that has no open or accepted offer and was never
+        offered this slot; locked until the transaction ends (skipping requests other transactions
         hold), so two workers never offer one person two slots at once."""
         ...
 

@@ -38,7 +38,8 @@ class OfferFreedSlotsUseCase:
       taken by one worker, in its own transaction, and matched: the oldest active request of
       the slot's service whose time window holds the slot's start in the practice's time
       zone (morning 9-12, afternoon 12-17, evening 17-21, weekend Sat-Sun, any), whose
-      communications consent stands, that has no open offer and never had this slot.
+      communications consent stands, that has no open offer, has not accepted one (that
+      person is booking already) and never had this slot.
     - A slot that is no longer free, has started, or whose service is closed is not offered.
     - The slot is reserved (``reserved``: out of public availability and of holds) for
       ``offer_for``; of concurrent workers only one can reserve it, and the database keeps

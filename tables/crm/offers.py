@@ -89,7 +89,12 @@ class PiccoloOfferRepository:
         args += _ACTIVE
         window_marks = ", ".join("{}" for _ in windows)
         args += [w.value for w in windows]
-        args += [ConsentKind.COMMUNICATIONS.value, OfferStatus.OFFERED.value, slot.id]
+        args += [
+            ConsentKind.COMMUNICATIONS.value,
+            OfferStatus.OFFERED.value,
+            OfferStatus.ACCEPTED.value,
+            slot.id,
+        ]
         not_stale = ""
         if stale:
             not_stale = " AND w.id NOT IN (" + ", ".join("{}" for _ in stale) + ")"
@@ -104,7 +109,7 @@ class PiccoloOfferRepository:
             "AND EXISTS (SELECT 1 FROM consent_records c WHERE c.subject_id = w.id "
             "AND c.kind = {} AND c.withdrawn_at IS NULL) "
             "AND NOT EXISTS (SELECT 1 FROM waitlist_offers o WHERE o.waitlist_request = w.id "
-            "AND (o.status = {} OR o.slot = {}))"
+            "AND (o.status IN ({}, {}) OR o.slot = {}))"
             f"{not_stale} ORDER BY w.created_at, w.id LIMIT 1{lock}",
             *args,
         )
