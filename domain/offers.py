@@ -139,11 +139,19 @@ def offer_url(public_site_url: str, token: str) -> str:
     return f"{public_site_url.rstrip('/')}{OFFER_PATH}?token={quote(token, safe='')}"
 
 
+def reserved_until_text(zone: PracticeTimezone, moment: datetime) -> str:
+    """«01:46, 4 декабря (Москва)»: when an offer ends, with its day (it may be tomorrow)."""
+    local = zone.local(moment)
+    day = zone.date_text(moment).split(", ")[1].rsplit(" ", 1)[0]  # «4 декабря»
+    return f"{local:%H:%M}, {day} ({zone.label(moment)})"
+
+
 class OfferPageState(enum.StrEnum):
     """What the offer page tells its visitor."""
 
     OPEN = "open"  # the slot is theirs to take: one button
-    ACCEPTED = "accepted"  # they already took it: on to payment
+    ACCEPTED = "accepted"  # they took it and have not paid yet: on to payment
+    BOOKED = "booked"  # they took it and paid: the appointment is confirmed
     EXPIRED = "expired"  # the time ran out, or the request was closed
     TAKEN = "taken"  # the slot went another way (staff, or it already started)
     UNKNOWN = "unknown"  # no such link

@@ -6,13 +6,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from domain.models import SlotStatus
+from domain.models import AppointmentStatus, SlotStatus
 from domain.offer_ports import OfferUnitOfWorkFactory
 from domain.offers import (
     OfferPageState,
     OfferStatus,
     hash_offer_token,
     is_well_formed_offer_token,
+    reserved_until_text,
 )
 from domain.ports import Clock
 from domain.practice_time import MOSCOW, PracticeTimezone
@@ -42,8 +43,9 @@ class GetOfferPageUseCase:
 
     - Never writes: mail scanners and link previews open links too.
     - ``open`` (the slot is still reserved for this person and the time has not run out),
-      ``accepted`` (with the appointment, to go on to payment), ``expired`` (time ran out,
-      or the request was closed), ``taken`` (the slot went another way), ``unknown``.
+      ``accepted`` (taken, not paid yet: on to payment), ``booked`` (taken and paid),
+      ``expired`` (time ran out, the request was closed, or the hold lapsed unpaid),
+      ``taken`` (the slot went another way), ``unknown``.
     - Dates and times in the practice's time zone, in words.
     """
 
@@ -66,11 +68,19 @@ class GetOfferPageUseCase:
             slot = await uow.slots.get(offer.slot_id)
             service = await uow.services.get(slot.service_id) if slot else None
             active = await uow.offers.request_is_active(offer.request_id)
+            appointment = (
+                await uow.appointments.get(offer.appointment_id) if offer.appointment_id else None
+            )
         if slot is None or service is None:
             return OfferPage(OfferPageState.TAKEN)
         tz = self._timezone
         if offer.status is OfferStatus.ACCEPTED:
-            state = OfferPageState.ACCEPTED
+            if appointment is not None and appointment.status is AppointmentStatus.CONFIRMED:
+                state = OfferPageState.BOOKED
+            elif appointment is not None and appointment.is_payable(now):
+                state = OfferPageState.ACCEPTED
+            else:  # the hold ran out unpaid, or the appointment was cancelled
+                state = OfferPageState.EXPIRED
         elif not offer.is_open(now) or not active:
             state = OfferPageState.EXPIRED
         elif slot.status is not SlotStatus.RESERVED or slot.has_started(now):
@@ -82,7 +92,7 @@ class GetOfferPageUseCase:
             service_title=service.title,
             date_text=tz.date_text(slot.starts_at),
             time_text=tz.time_range_text(slot.starts_at, slot.ends_at),
-            reserved_until=f"{tz.local(offer.expires_at):%H:%M} ({tz.label(offer.expires_at)})",
+            reserved_until=reserved_until_text(tz, offer.expires_at),
             reserved_until_at=offer.expires_at,
             appointment_id=offer.appointment_id,
         )

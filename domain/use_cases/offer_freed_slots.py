@@ -15,6 +15,7 @@ from domain.offers import (
     OfferChannel,
     OfferStatus,
     WaitlistOffer,
+    reserved_until_text,
     window_contains,
 )
 from domain.ports import Clock
@@ -149,10 +150,7 @@ class OfferFreedSlotsUseCase:
                         offer_id=offer.id,
                         service_title=service.title,
                         when=tz.describe(slot.starts_at, slot.ends_at),
-                        reserved_until=(
-                            f"{tz.local(offer.expires_at):%H:%M} "
-                            f"({tz.date_text(offer.expires_at)}, {tz.label(offer.expires_at)})"
-                        ),
+                        reserved_until=reserved_until_text(tz, offer.expires_at),
                     ),
                     now=now,
                 )

@@ -182,6 +182,8 @@ async def test_the_oldest_request_whose_window_holds_the_start_gets_the_offer(
     assert email.recipient_index == first.contact.blind_index
     assert email.params["offer_id"] == str(offer_id)
     assert email.params["when"] == "понедельник, 23 ноября 2026, 10:00–10:50 (Москва)"
+    # 09:00 UTC + 2 h is 14:00 in Moscow, with its day: it may be tomorrow.
+    assert email.params["reserved_until"] == "14:00, 20 ноября (Москва)"
     assert [e.type.value for e in world.store.lead_timeline] == ["offer_sent"]
     [tracked] = world.store.tracking
     assert tracked.name == "waitlist_offer_sent"
@@ -295,6 +297,10 @@ async def test_accepting_holds_the_slot_with_the_stored_contact_and_is_idempoten
     ]
     page = await world.page.execute(GetOfferPageCommand(token))
     assert page.state is OfferPageState.ACCEPTED and page.appointment_id == result.appointment_id
+    world.store.appointments[result.appointment_id].status = AppointmentStatus.CONFIRMED
+    assert (await world.page.execute(GetOfferPageCommand(token))).state is OfferPageState.BOOKED
+    world.store.appointments[result.appointment_id].status = AppointmentStatus.EXPIRED
+    assert (await world.page.execute(GetOfferPageCommand(token))).state is OfferPageState.EXPIRED
 
 
 async def test_a_slot_taken_meanwhile_is_offer_taken(world: World) -> None:
