@@ -24,6 +24,7 @@ from admin.subject_access_form import SubjectAccess
 from composition.database import database_engine
 from domain.contacts import ContactNormaliser
 from domain.crm_ports import Mailer
+from domain.models import DEFAULT_HOLD
 from domain.payment_ports import PaymentEventHook, PaymentEventHooks
 from domain.payments import ConfirmationType
 from domain.ports import Clock, UnitOfWorkFactory
@@ -58,6 +59,7 @@ from domain.use_cases.reconcile_payments import ReconcilePaymentsUseCase
 from domain.use_cases.record_consent_withdrawal import RecordConsentWithdrawalUseCase
 from domain.use_cases.record_frontend_event import RecordFrontendEventUseCase
 from domain.use_cases.record_lead_payment_event import RecordLeadPaymentEventUseCase
+from domain.use_cases.record_offer_outcome import RecordOfferOutcomeUseCase
 from domain.use_cases.refund_payments import RefundPaymentsUseCase
 from domain.use_cases.report_subject_data import ReportSubjectDataUseCase
 from domain.use_cases.reveal_contact import RevealContactUseCase
@@ -192,7 +194,14 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
             mailer=mailer,
             public_site_url=settings.public_site_url,
         ),
-        staff=build_staff_forms(uow, clock, encryptor, staff_directory, piccolo_uow),
+        staff=build_staff_forms(
+            uow,
+            clock,
+            encryptor,
+            staff_directory,
+            piccolo_uow,
+            hold_for=timedelta(minutes=settings.hold_minutes),
+        ),
         staff_access=build_staff_access(engine, clock, staff_directory),
         subject_access=SubjectAccess(
             report=ReportSubjectDataUseCase(
@@ -245,6 +254,8 @@ def build_staff_forms(
     encryptor: FernetEncryptor,
     staff: StaffDirectory,
     piccolo_uow: Callable[[], PiccoloUnitOfWork],
+    *,
+    hold_for: timedelta = DEFAULT_HOLD,
 ) -> StaffForms:
     return StaffForms(
         claim=ClaimWaitlistRequestUseCase(uow=uow, clock=clock, staff=staff),
@@ -260,6 +271,9 @@ def build_staff_forms(
         ),
         pickable=ListPickableRequestsUseCase(
             requests=PiccoloPickableRequests(), staff=staff, clock=clock
+        ),
+        record_offer_outcome=RecordOfferOutcomeUseCase(
+            uow=piccolo_uow, clock=clock, staff=staff, encryptor=encryptor, hold_for=hold_for
         ),
     )
 

@@ -272,3 +272,8 @@ class OfferExpired(Conflict):
 class OfferTaken(Conflict):
     code = "offer_taken"
     message = "Это время уже занято. Ваша заявка остаётся в листе ожидания."
+
+
+class NoOpenOffer(Conflict):
+    code = "no_open_offer"
+    message = "The waitlist request has no open offer."

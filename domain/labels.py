@@ -25,7 +25,7 @@ from domain.models import (
     SlotStatus,
     StaffRole,
 )
-from domain.offers import OfferChannel, OfferStatus
+from domain.offers import OfferChannel, OfferOutcome, OfferStatus
 from domain.payments import PaymentKind, PaymentStatus, RefundReason
 from domain.staff import AccessReason, ContactAccessKind, StatusOutcome
 
@@ -40,6 +40,7 @@ __all__ = [
     "LEAD_SOURCE_LABELS",
     "LEAD_STATUS_LABELS",
     "OFFER_CHANNEL_LABELS",
+    "OFFER_OUTCOME_LABELS",
     "OFFER_STATUS_LABELS",
     "PAYMENT_KIND_LABELS",
     "PAYMENT_STATUS_LABELS",
@@ -185,4 +186,9 @@ OFFER_STATUS_LABELS: dict[OfferStatus, str] = {
 OFFER_CHANNEL_LABELS: dict[OfferChannel, str] = {
     OfferChannel.EMAIL: "Письмо со ссылкой",
     OfferChannel.STAFF: "Через сотрудника",
+}
+
+OFFER_OUTCOME_LABELS: dict[OfferOutcome, str] = {
+    OfferOutcome.ACCEPTED: "Согласен: записать на это время",
+    OfferOutcome.DECLINED: "Отказался: предложить следующему",
 }

@@ -51,6 +51,10 @@ class OfferRepository(Protocol):
 
     async def get(self, offer_id: UUID) -> WaitlistOffer | None: ...
 
+    async def open_for_request(self, request_id: UUID) -> WaitlistOffer | None:
+        """The request's open (``offered``) offer, if it has one."""
+        ...
+
     async def list_ending(self, now: datetime, limit: int) -> Sequence[WaitlistOffer]:
         """Open offers that must end: past ``expires_at``, or whose request is no longer
         active (withdrawn, closed by staff)."""

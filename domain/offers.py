@@ -146,6 +146,13 @@ def reserved_until_text(zone: PracticeTimezone, moment: datetime) -> str:
     return f"{local:%H:%M}, {day} ({zone.label(moment)})"
 
 
+class OfferOutcome(enum.StrEnum):
+    """What a person told staff about an offer (phone and Telegram contacts)."""
+
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+
+
 class OfferPageState(enum.StrEnum):
     """What the offer page tells its visitor."""
 

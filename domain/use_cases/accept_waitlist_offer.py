@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from uuid import uuid4
 
@@ -67,6 +67,7 @@ async def accept_offer(
     now: datetime,
     hold_for: timedelta,
     encryptor: Encryptor,
+    staff_user_id: int | None = None,
 ) -> OfferAcceptance:
     """Turn an open offer into a ``pending_payment`` appointment, inside ``uow``.
 
@@ -96,18 +97,21 @@ async def accept_offer(
     )
     await uow.appointments.add(appointment)
     if not await uow.offers.close(
-        offer.id, OfferStatus.ACCEPTED, now, appointment_id=appointment.id
+        offer.id,
+        OfferStatus.ACCEPTED,
+        now,
+        appointment_id=appointment.id,
+        staff_user_id=staff_user_id,
     ):
         raise OfferExpired()  # ended while we held the slot: the caller rolls back
-    await uow.lead_timeline.add(
-        LeadTimelineEvent.of(
-            offer.lead_id,
-            LeadTimelineEventType.OFFER_ACCEPTED,
-            now,
-            waitlist_request_id=offer.request_id,
-            appointment_id=appointment.id,
-        )
+    event = LeadTimelineEvent.of(
+        offer.lead_id,
+        LeadTimelineEventType.OFFER_ACCEPTED,
+        now,
+        waitlist_request_id=offer.request_id,
+        appointment_id=appointment.id,
     )
+    await uow.lead_timeline.add(replace(event, staff_user_id=staff_user_id))
     service = await uow.services.get(slot.service_id)
     if service is not None:
         await uow.tracking.add(

@@ -175,6 +175,15 @@ class PiccoloOfferRepository:
         row = await WaitlistOfferTable.select().where(WaitlistOfferTable.id == offer_id).first()
         return None if row is None else offer_from_row(row)
 
+    async def open_for_request(self, request_id: UUID) -> WaitlistOffer | None:
+        t = WaitlistOfferTable
+        row = (
+            await t.select()
+            .where((t.waitlist_request == request_id) & (t.status == OfferStatus.OFFERED.value))
+            .first()
+        )
+        return None if row is None else offer_from_row(row)
+
     async def list_ending(self, now: datetime, limit: int) -> Sequence[WaitlistOffer]:
         t = WaitlistOfferTable
         inactive = WaitlistRequestTable.select(WaitlistRequestTable.id).where(

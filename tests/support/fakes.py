@@ -143,6 +143,7 @@ class InMemoryStore:
         self.offers: dict[UUID, WaitlistOffer] = {}
         self.offer_tokens: dict[str, UUID] = {}  # token hash -> offer
         self.freed_slots: list[UUID] = []  # what the triggers on ``slots`` record
+        self.offer_staff: dict[UUID, int] = {}  # offer -> who recorded its outcome
 
 
 class _Services:

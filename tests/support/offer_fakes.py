@@ -93,6 +93,14 @@ class InMemoryOffers:
         found: WaitlistOffer | None = self._store.offers.get(offer_id)
         return found
 
+    async def open_for_request(self, request_id: UUID) -> WaitlistOffer | None:
+        found = [
+            o
+            for o in self._store.offers.values()
+            if o.request_id == request_id and o.status is OfferStatus.OFFERED
+        ]
+        return found[0] if found else None
+
     async def list_ending(self, now: datetime, limit: int) -> Sequence[WaitlistOffer]:
         ending = [
             o
@@ -117,6 +125,8 @@ class InMemoryOffers:
         self._store.offers[offer_id] = replace(
             offer, status=target, decided_at=now, appointment_id=appointment_id
         )
+        if staff_user_id is not None:
+            self._store.offer_staff[offer_id] = staff_user_id
         return True
 
     async def add_token(self, offer_id: UUID, token_hash: str, now: datetime) -> None:

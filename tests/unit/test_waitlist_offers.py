@@ -11,7 +11,14 @@ import pytest
 
 from domain.crm import EncryptedContact, TimeWindow, WaitlistRequest, WaitlistStatus
 from domain.emails import EmailStatus, EmailTemplate
-from domain.errors import OfferExpired, OfferNotFound, OfferTaken
+from domain.errors import (
+    NoOpenOffer,
+    NotAssignedToYou,
+    OfferExpired,
+    OfferNotFound,
+    OfferTaken,
+    RoleRequired,
+)
 from domain.models import (
     AppointmentStatus,
     ConsentChannel,
@@ -21,25 +28,33 @@ from domain.models import (
     ContactMethod,
     Service,
     SlotStatus,
+    StaffRole,
 )
 from domain.offers import (
     OfferChannel,
+    OfferOutcome,
     OfferPageState,
     OfferStatus,
     issue_offer_token,
     window_contains,
 )
 from domain.practice_time import MOSCOW
+from domain.staff import StaffMember
 from domain.use_cases.accept_waitlist_offer import (
     AcceptWaitlistOfferCommand,
     AcceptWaitlistOfferUseCase,
 )
 from domain.use_cases.get_offer_page import GetOfferPageCommand, GetOfferPageUseCase
 from domain.use_cases.offer_freed_slots import OfferFreedSlotsUseCase
+from domain.use_cases.record_offer_outcome import (
+    RecordOfferOutcomeCommand,
+    RecordOfferOutcomeUseCase,
+)
 from domain.use_cases.send_pending_emails import SendPendingEmailsUseCase
 from tests.support.builders import a_service, a_slot
 from tests.support.crm_fakes import RecordingMailer
 from tests.support.fakes import FakeEncryptor, FixedClock, InMemoryUnitOfWorkFactory
+from tests.support.staff_fakes import FakeStaffDirectory
 
 pytestmark = pytest.mark.anyio
 
@@ -380,3 +395,86 @@ async def test_the_offer_email_carries_a_fresh_link_and_an_ended_offer_is_never_
     assert len(mailer.sent) == 1
     statuses = sorted(e.status.value for e in world.store.emails.values())
     assert statuses == [EmailStatus.FAILED.value, EmailStatus.SENT.value]
+
+
+OPERATOR = StaffMember(user_id=7, username="olga", role=StaffRole.OPERATOR)
+OTHER_OPERATOR = StaffMember(user_id=8, username="ivan", role=StaffRole.OPERATOR)
+
+
+def outcome_use_case(world: World) -> RecordOfferOutcomeUseCase:
+    return RecordOfferOutcomeUseCase(
+        uow=world.uow,
+        clock=world.clock,
+        staff=FakeStaffDirectory(OPERATOR, OTHER_OPERATOR),
+        encryptor=world.encryptor,
+    )
+
+
+def phone_offer(world: World) -> tuple[WaitlistRequest, UUID]:
+    request = world.wait(TimeWindow.ANY, method=ContactMethod.PHONE)
+    world.store.waitlist[request.id].assignee_id = OPERATOR.user_id
+    slot_id = world.free_slot()
+    return request, slot_id
+
+
+async def test_staff_record_a_yes_and_the_reserved_slot_becomes_an_appointment(
+    world: World,
+) -> None:
+    request, slot_id = phone_offer(world)
+    await world.job.execute()
+
+    result = await outcome_use_case(world).execute(
+        RecordOfferOutcomeCommand(OPERATOR.user_id, request.id, OfferOutcome.ACCEPTED)
+    )
+
+    assert result.hold is not None
+    appointment = world.store.appointments[result.hold.appointment_id]
+    assert appointment.status is AppointmentStatus.PENDING_PAYMENT
+    assert appointment.client.phone == request.contact.ciphertext
+    assert appointment.client.phone_index == request.contact.blind_index
+    assert world.store.slots[slot_id].status is SlotStatus.HELD
+    assert world.store.offers[result.offer_id].status is OfferStatus.ACCEPTED
+    assert world.store.offer_staff[result.offer_id] == OPERATOR.user_id
+    [accepted] = [e for e in world.store.lead_timeline if e.type.value == "offer_accepted"]
+    assert accepted.staff_user_id == OPERATOR.user_id
+
+
+async def test_staff_record_a_no_and_the_slot_goes_to_the_next_person(world: World) -> None:
+    request, slot_id = phone_offer(world)
+    following = world.wait(TimeWindow.ANY)
+    await world.job.execute()
+
+    result = await outcome_use_case(world).execute(
+        RecordOfferOutcomeCommand(OPERATOR.user_id, request.id, OfferOutcome.DECLINED)
+    )
+
+    assert result.hold is None
+    assert world.store.offers[result.offer_id].status is OfferStatus.DECLINED
+    [declined] = [e for e in world.store.lead_timeline if e.type.value == "offer_declined"]
+    assert declined.staff_user_id == OPERATOR.user_id
+    assert world.store.slots[slot_id].status is SlotStatus.FREE
+    assert await world.job.execute() == 1
+    _, request_id = world.open_offer()
+    assert request_id == following.id
+
+
+async def test_the_outcome_form_keeps_to_the_queue_s_rules(world: World) -> None:
+    request, _ = phone_offer(world)
+    use_case = outcome_use_case(world)
+    with pytest.raises(NoOpenOffer):
+        await use_case.execute(
+            RecordOfferOutcomeCommand(OPERATOR.user_id, request.id, OfferOutcome.ACCEPTED)
+        )
+    await world.job.execute()
+    with pytest.raises(NotAssignedToYou):
+        await use_case.execute(
+            RecordOfferOutcomeCommand(OTHER_OPERATOR.user_id, request.id, OfferOutcome.ACCEPTED)
+        )
+    with pytest.raises(RoleRequired):
+        await use_case.execute(RecordOfferOutcomeCommand(99, request.id, OfferOutcome.ACCEPTED))
+    world.clock.advance(OFFER_FOR)
+    with pytest.raises(OfferExpired):
+        await use_case.execute(
+            RecordOfferOutcomeCommand(OPERATOR.user_id, request.id, OfferOutcome.ACCEPTED)
+        )
+    assert world.store.appointments == {}
