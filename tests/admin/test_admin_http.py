@@ -29,6 +29,7 @@ EXPORT = "/admin/api/forms/выгрузить-лиды/"
 # Written out by hand (not derived from the policy) so a policy mistake fails here.
 READ = {
     "waitlist_requests": {"operator", "manager", "admin"},
+    "waitlist_offers": {"operator", "manager", "admin"},
     "payments": {"operator", "manager", "admin"},
     "appointments": {"operator", "manager", "admin"},
     "leads": {"operator", "manager", "admin"},
@@ -58,6 +59,7 @@ FORMS = {
     "Изменить доступ сотрудника": {"admin"},
     "Данные субъекта": {"manager", "admin"},
     "Отозвать согласие": {"operator", "manager", "admin"},
+    "Записать ответ на предложение": {"operator", "manager", "admin"},
 }
 
 
