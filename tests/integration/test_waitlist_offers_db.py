@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from piccolo.apps.user.tables import BaseUser
 
 from adapters.smtp_mailer import SmtpMailer
 from adapters.yookassa.sandbox import YooKassaSandbox
@@ -27,8 +28,9 @@ from api.config import ApiConfig
 from api.dependencies import ApiPorts, OfferPorts, PaymentPorts
 from domain.crm import WaitlistStatus
 from domain.errors import OfferExpired, SlotNotAvailable
-from domain.models import ConsentEvidence
-from domain.offers import issue_offer_token
+from domain.models import ConsentEvidence, StaffRole
+from domain.offers import OfferOutcome, issue_offer_token
+from domain.staff import StaffMember
 from domain.use_cases.accept_waitlist_offer import (
     AcceptWaitlistOfferCommand,
     AcceptWaitlistOfferUseCase,
@@ -38,6 +40,10 @@ from domain.use_cases.get_offer_page import GetOfferPageUseCase
 from domain.use_cases.handle_payment_notification import PaymentNotification
 from domain.use_cases.hold_slot import HoldSlotCommand
 from domain.use_cases.offer_freed_slots import OfferFreedSlotsUseCase
+from domain.use_cases.record_offer_outcome import (
+    RecordOfferOutcomeCommand,
+    RecordOfferOutcomeUseCase,
+)
 from domain.use_cases.send_pending_emails import SendPendingEmailsUseCase
 from tables.core.tables import AppointmentTable, ServiceTable, SlotTable, TrackingEventTable
 from tables.crm.privacy import PiccoloContactErasure
@@ -51,6 +57,7 @@ from tables.crm.tables import (
 from tables.uow import PiccoloUnitOfWork
 from tests.support.payment_world import PaymentsWorld
 from tests.support.smtp_inbox import Inbox, smtp_inbox
+from tests.support.staff_fakes import FakeStaffDirectory
 
 pytestmark = [pytest.mark.anyio, pytest.mark.db]
 
@@ -497,3 +504,42 @@ async def test_concurrent_accepts_of_one_offer_make_one_appointment(
 
     assert len({r.appointment_id for r in results}) == 1
     assert await AppointmentTable.count() == 1
+
+
+async def test_staff_record_a_phone_contact_s_yes_as_an_appointment(
+    offers: Offers, world: PaymentsWorld
+) -> None:
+    user = await BaseUser.create_user(username="maria", password="a-long-test-password-1")
+    manager = StaffMember(user_id=int(user.id), username="maria", role=StaffRole.MANAGER)
+    service_id = await add_service()
+    request_id = await wait_for(world, "+79161234567", "any", method="phone")
+    slot_id = await add_slot(service_id, weekday_at(10))
+    assert await offers.job.execute() == 1
+    record = RecordOfferOutcomeUseCase(
+        uow=offers.uow,
+        clock=world.clock,
+        staff=FakeStaffDirectory(manager),
+        encryptor=world.container.encryptor,
+    )
+
+    result = await record.execute(
+        RecordOfferOutcomeCommand(manager.user_id, request_id, OfferOutcome.ACCEPTED)
+    )
+
+    assert result.hold is not None
+    row = (
+        await AppointmentTable.select()
+        .where(AppointmentTable.id == result.hold.appointment_id)
+        .first()
+    )
+    request = (
+        await WaitlistRequestTable.select().where(WaitlistRequestTable.id == request_id).first()
+    )
+    assert row is not None and request is not None
+    assert row["client_phone_encrypted"] == request["contact_encrypted"]
+    assert row["client_phone_index"] == request["contact_index"]
+    assert row["status"] == "pending_payment"
+    assert await slot_status(slot_id) == "held"
+    [offer] = await offers_of(slot_id)
+    assert offer["status"] == "accepted" and offer["appointment"] == row["id"]
+    assert offer["staff_user"] == manager.user_id  # who recorded it
