@@ -56,8 +56,9 @@ class OfferRepository(Protocol):
         ...
 
     async def list_ending(self, now: datetime, limit: int) -> Sequence[WaitlistOffer]:
-        """Open offers that must end: past ``expires_at``, or whose request is no longer
-        active (withdrawn, closed by staff)."""
+        """Open offers that must end: past ``expires_at``, whose request is no longer
+        active (withdrawn, closed by staff), or whose slot is no longer reserved (an admin
+        edited it)."""
         ...
 
     async def close(

@@ -31,9 +31,9 @@ class OfferFreedSlotsUseCase:
     """Offers freed slots to the waitlist; returns how many offers it made or ended.
 
     - First, open offers that must end do: past their ``expires_at`` (``offer_expired`` on
-      the lead's timeline), or whose request is no longer active (withdrawn, closed by
-      staff). Each frees its slot again, in the same transaction, so it goes to the next
-      person.
+      the lead's timeline), whose request is no longer active (withdrawn, closed by staff),
+      or whose slot an admin changed by hand (no longer ``reserved``). Each frees its slot
+      again (if still reserved), in the same transaction, so it goes to the next person.
     - Then each recorded freed slot (an admin added it, a hold expired, an appointment was
       cancelled, an offer ended: the database records every change of a slot to free) is
       taken by one worker, in its own transaction, and matched: the oldest active request of

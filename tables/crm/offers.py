@@ -189,11 +189,18 @@ class PiccoloOfferRepository:
         inactive = WaitlistRequestTable.select(WaitlistRequestTable.id).where(
             WaitlistRequestTable.status.not_in(_ACTIVE)
         )
+        not_reserved = SlotTable.select(SlotTable.id).where(
+            SlotTable.status != SlotStatus.RESERVED.value
+        )
         rows = (
             await t.select()
             .where(
                 (t.status == OfferStatus.OFFERED.value)
-                & ((t.expires_at <= now) | t.waitlist_request.is_in(inactive))
+                & (
+                    (t.expires_at <= now)
+                    | t.waitlist_request.is_in(inactive)
+                    | t.slot.is_in(not_reserved)
+                )
             )
             .order_by(t.expires_at)
             .limit(limit)

@@ -543,3 +543,21 @@ async def test_staff_record_a_phone_contact_s_yes_as_an_appointment(
     [offer] = await offers_of(slot_id)
     assert offer["status"] == "accepted" and offer["appointment"] == row["id"]
     assert offer["staff_user"] == manager.user_id  # who recorded it
+
+
+async def test_a_reserved_slot_an_admin_sets_free_by_hand_is_offered_afresh(
+    offers: Offers, world: PaymentsWorld
+) -> None:
+    service_id = await add_service()
+    first = await wait_for(world, "first@example.org", "any")
+    second = await wait_for(world, "second@example.org", "any")
+    slot_id = await add_slot(service_id, weekday_at(12))
+    assert await offers.job.execute() == 1
+    # The admin's CRUD: the slot back to free while the offer is open.
+    await SlotTable.update({SlotTable.status: "free"}).where(SlotTable.id == slot_id)
+
+    assert await offers.job.execute() == 2  # the stale offer ends, the slot is offered again
+
+    by_request = {o["waitlist_request"]: o["status"] for o in await offers_of(slot_id)}
+    assert by_request == {first: "expired", second: "offered"}
+    assert await slot_status(slot_id) == "reserved"

@@ -106,7 +106,11 @@ class InMemoryOffers:
             o
             for o in self._store.offers.values()
             if o.status is OfferStatus.OFFERED
-            and (o.expires_at <= now or not await self.request_is_active(o.request_id))
+            and (
+                o.expires_at <= now
+                or not await self.request_is_active(o.request_id)
+                or self._store.slots[o.slot_id].status is not SlotStatus.RESERVED
+            )
         ]
         return sorted(ending, key=lambda o: o.expires_at)[:limit]
 
