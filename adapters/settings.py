@@ -114,6 +114,7 @@ class Settings:
     redis_url: Secret[str] | None
     tracking_sink_url: str | None
     hold_minutes: float
+    offer_minutes: float
     payment_grace_minutes: float
     log_level: str
     # How long the visitor's ``POST /api/public/payments`` waits for YooKassa, retries included.
@@ -262,6 +263,8 @@ def _parse_trusted_proxies(raw: str | None, *, production: bool) -> tuple[IPNetw
     if any(part.strip().lower() == "none" for part in value.split(",")):
         raise ConfigurationError("TRUSTED_PROXIES: 'none' cannot be combined with addresses")
     return _parse_networks("TRUSTED_PROXIES", value)
+
+
 def _parse_metrics_allowed_ips(raw: str | None) -> tuple[IPNetwork, ...]:
     """Unset: loopback only; ``none``: nobody (``/metrics`` is a 404 for every client)."""
     if raw is None:
@@ -653,6 +656,10 @@ def load_settings(
             f"HOLD_MINUTES must be at least {MIN_PRODUCTION_HOLD_MINUTES} when APP_ENV=production"
         )
 
+    offer_minutes = _parse_minutes("OFFER_MINUTES", env.get("OFFER_MINUTES"), 120, 7 * 24 * 60)
+    if offer_minutes == 0:
+        raise ConfigurationError("OFFER_MINUTES must be greater than 0")
+
     settings = Settings(
         app_env=app_env,
         database_url=Secret(database_url),
@@ -680,6 +687,7 @@ def load_settings(
         redis_url=Secret(redis_url) if redis_url else None,
         tracking_sink_url=tracking_sink,
         hold_minutes=hold_minutes,
+        offer_minutes=offer_minutes,
         max_active_holds_per_contact=_parse_int(
             "MAX_ACTIVE_HOLDS_PER_CONTACT",
             env.get("MAX_ACTIVE_HOLDS_PER_CONTACT"),

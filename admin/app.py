@@ -30,6 +30,7 @@ from admin.forms import (
     CHANGE_STATUS_FORM,
     CLAIM_FORM,
     EXPORT_LEADS_FORM,
+    OFFER_OUTCOME_FORM,
     REVEAL_CONTACT_FORM,
     WITHDRAW_CONSENT_FORM,
     StaffForms,
@@ -77,7 +78,12 @@ from tables.core.tables import (
     ServiceTable,
     SlotTable,
 )
-from tables.crm.tables import LeadTable, LeadTimelineEventTable, WaitlistRequestTable
+from tables.crm.tables import (
+    LeadTable,
+    LeadTimelineEventTable,
+    WaitlistOfferTable,
+    WaitlistRequestTable,
+)
 from tables.payments.tables import PaymentTable
 from tables.staff.accounts import StaffUser
 from tables.staff.tables import (
@@ -119,6 +125,7 @@ W, L, A, C, P = (
     ConsentRecordTable,
     PaymentTable,
 )
+F = WaitlistOfferTable
 T, S, R, U, X, Y, Z = (
     LeadTimelineEventTable,
     ServiceTable,
@@ -196,6 +203,8 @@ OPERATOR_USER_FIELDS = _names(BaseUser.id, BaseUser.username)
 # In the order of the menu: the queue first.
 TABLE_RULES: tuple[TableRule, ...] = (
     TableRule("waitlist_requests", read=ALL_ROLES, write=NOBODY, api_fields=WAITLIST_FIELDS),
+    # Written by the worker, the offer link and the offer outcome form only.
+    TableRule("waitlist_offers", read=ALL_ROLES, write=NOBODY),
     TableRule("appointments", read=ALL_ROLES, write=NOBODY, api_fields=APPOINTMENT_FIELDS),
     TableRule("payments", read=ALL_ROLES, write=NOBODY, api_fields=PAYMENT_FIELDS),
     TableRule("leads", read=ALL_ROLES, write=NOBODY, api_fields=LEAD_FIELDS),
@@ -292,6 +301,23 @@ def table_configs() -> list[TableConfig]:
                 W.created_at,
             ],
             order=OrderBy(W.created_at, ascending=True),
+            group="Очередь заявок",
+        ),
+        # Which slot each request was offered (phone and Telegram offers wait for staff).
+        view(
+            F,
+            [
+                F.offered_at,
+                F.waitlist_request,
+                F.slot,
+                F.channel,
+                F.status,
+                F.expires_at,
+                F.appointment,
+                F.staff_user,
+            ],
+            filters=[F.status, F.channel, F.waitlist_request, F.offered_at],
+            order=OrderBy(F.offered_at, ascending=False),
             group="Очередь заявок",
         ),
         view(
@@ -427,6 +453,7 @@ FORM_ROLES: dict[str, frozenset[StaffRole]] = {
     CHANGE_STATUS_FORM: ALL_ROLES,
     REVEAL_CONTACT_FORM: ALL_ROLES,
     WITHDRAW_CONSENT_FORM: ALL_ROLES,
+    OFFER_OUTCOME_FORM: ALL_ROLES,
     EXPORT_LEADS_FORM: MANAGERS,
     STAFF_ACCESS_FORM: ADMINS,
     SUBJECT_ACCESS_FORM: MANAGERS,

@@ -21,22 +21,26 @@ from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any, TypeVar
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from piccolo_admin.endpoints import FileResponse, FormConfig
 from pydantic import BaseModel, Field, WithJsonSchema, field_validator
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
+from admin.bundle import TIMEZONE
 from admin.messages import staff_message
 from domain.crm import LeadStatus, TimeWindow
 from domain.errors import DomainError, Forbidden
 from domain.labels import (
     ACCESS_REASON_LABELS,
     LEAD_STATUS_LABELS,
+    OFFER_OUTCOME_LABELS,
     STATUS_OUTCOME_LABELS,
     WAITLIST_STATUS_LABELS,
 )
 from domain.models import ContactMethod
+from domain.offers import OfferOutcome
 from domain.staff import (
     AccessReason,
     PickableRequest,
@@ -64,6 +68,10 @@ from domain.use_cases.record_consent_withdrawal import (
     RecordConsentWithdrawalCommand,
     RecordConsentWithdrawalUseCase,
 )
+from domain.use_cases.record_offer_outcome import (
+    RecordOfferOutcomeCommand,
+    RecordOfferOutcomeUseCase,
+)
 from domain.use_cases.reveal_contact import RevealContactCommand, RevealContactUseCase
 
 CLAIM_FORM = "Взять заявку в работу"
@@ -71,6 +79,7 @@ CHANGE_STATUS_FORM = "Изменить статус заявки"
 REVEAL_CONTACT_FORM = "Показать контакт"
 EXPORT_LEADS_FORM = "Выгрузить лиды"
 WITHDRAW_CONSENT_FORM = "Отозвать согласие"
+OFFER_OUTCOME_FORM = "Записать ответ на предложение"
 FORM_GROUP = "Очередь заявок"
 PRIVACY_GROUP = "Персональные данные"
 REQUEST_FIELD = "waitlist_request_id"
@@ -109,6 +118,9 @@ CHOOSE_REQUEST = "Выберите заявку из списка."
 CHOOSE_STATUS = "Выберите новый статус."
 CHOOSE_OUTCOME = "Выберите результат."
 CHOOSE_REASON = "Выберите причину доступа к контакту."
+CHOOSE_ANSWER = "Выберите ответ клиента."
+
+STAFF_ZONE = ZoneInfo(TIMEZONE)
 
 E = TypeVar("E", bound=StrEnum)
 Choices = dict[str, dict[str, Any]]
@@ -181,6 +193,7 @@ RequestInWork = _request_field("Заявка")
 TargetStatus = choice(QueueStatus, STATUS_LABELS, "Новый статус", placeholder=PICK)
 Outcome = choice(StatusOutcome, OUTCOME_LABELS, "Результат", placeholder=PICK)
 Reason = choice(AccessReason, REASON_LABELS, "Причина доступа к контакту", placeholder=PICK)
+OfferAnswer = choice(OfferOutcome, OFFER_OUTCOME_LABELS, "Ответ клиента", placeholder=PICK)
 ExportReason = choice(
     AccessReason, REASON_LABELS, "Причина доступа к контакту", default=AccessReason.REPORTING
 )
@@ -221,6 +234,13 @@ class RevealContactForm(BaseModel):
     _empty = field_validator("waitlist_request_id", "reason", mode="before")(_empty_is_none)
 
 
+class OfferOutcomeForm(BaseModel):
+    waitlist_request_id: RequestInWork = None  # type: ignore[valid-type]
+    outcome: OfferAnswer = None  # type: ignore[valid-type]
+
+    _empty = field_validator("waitlist_request_id", "outcome", mode="before")(_empty_is_none)
+
+
 class WithdrawConsentForm(BaseModel):
     waitlist_request_id: RequestInWork = None  # type: ignore[valid-type]
 
@@ -252,6 +272,8 @@ class StaffForms:
     export_max_rows: int = 100_000
     # Requests one drop-down offers, oldest first; the label says when the list is cut.
     max_choices: int = DEFAULT_LIMIT
+    # Waitlist offers to phone and Telegram contacts (``domain/offers.py``).
+    record_offer_outcome: RecordOfferOutcomeUseCase | None = None
 
 
 def short_id(request_id: UUID) -> str:
@@ -351,6 +373,28 @@ def build_forms(use_cases: StaffForms) -> list[FormConfig]:
             "активные заявки закрыты, неотправленные письма отменены. Действие записано в журнал."
         )
 
+    async def offer_outcome(request: Request, data: OfferOutcomeForm) -> str:
+        use_case = use_cases.record_offer_outcome
+        if use_case is None:  # an admin built without offers (some tests)
+            raise ValueError("Предложения из листа ожидания не подключены.")
+        command = RecordOfferOutcomeCommand(
+            staff_user_id=_user_id(request),
+            waitlist_request_id=_chosen(data.waitlist_request_id, CHOOSE_REQUEST),
+            outcome=_chosen(data.outcome, CHOOSE_ANSWER),
+        )
+        result = await _run(lambda: use_case.execute(command))
+        ref = short_id(command.waitlist_request_id)
+        if result.hold is None:
+            return (
+                f"Заявка {ref}: клиент отказался от предложенного времени. Время предложено "
+                "следующему в листе ожидания, заявка остаётся в работе."
+            )
+        until = result.hold.hold_expires_at.astimezone(STAFF_ZONE).strftime("%H:%M")
+        return (
+            f"Заявка {ref}: клиент записан, запись ждёт оплаты до {until} (время {TIMEZONE}). "
+            "Действие записано в историю лида."
+        )
+
     async def export_leads(request: Request, data: ExportLeadsForm) -> FileResponse:
         export = await _run(
             lambda: use_cases.export_leads.execute(
@@ -374,6 +418,18 @@ def build_forms(use_cases: StaffForms) -> list[FormConfig]:
             media_type="text/csv; charset=utf-8",
         )
 
+    offer_forms = [
+        FormConfig(
+            name=OFFER_OUTCOME_FORM,
+            pydantic_model=OfferOutcomeForm,
+            endpoint=offer_outcome,
+            description="Клиенту с телефоном или Telegram предложено освободившееся время "
+            "(его видно в разделе «Предложения из листа ожидания»): запишите, что он "
+            "ответил. Согласие создаёт запись, ждущую оплаты; отказ передаёт время "
+            "следующему в очереди.",
+            form_group=FORM_GROUP,
+        )
+    ]
     return [
         FormConfig(
             name=CLAIM_FORM,
@@ -398,6 +454,7 @@ def build_forms(use_cases: StaffForms) -> list[FormConfig]:
             "Каждый просмотр записывается в журнал доступа.",
             form_group=FORM_GROUP,
         ),
+        *offer_forms,
         FormConfig(
             name=EXPORT_LEADS_FORM,
             pydantic_model=ExportLeadsForm,
@@ -434,6 +491,7 @@ FORM_MODELS: dict[str, type[BaseModel]] = {
     REVEAL_CONTACT_FORM: RevealContactForm,
     EXPORT_LEADS_FORM: ExportLeadsForm,
     WITHDRAW_CONSENT_FORM: WithdrawConsentForm,
+    OFFER_OUTCOME_FORM: OfferOutcomeForm,
 }
 _IN_WORK = _RequestPick(
     PickPurpose.WORK, "Заявка", "— выберите заявку —", "— нет заявок в работе —"
@@ -447,6 +505,7 @@ REQUEST_PICKS: dict[str, _RequestPick] = {
     ),
     CHANGE_STATUS_FORM: _IN_WORK,
     REVEAL_CONTACT_FORM: _IN_WORK,
+    OFFER_OUTCOME_FORM: _IN_WORK,
     WITHDRAW_CONSENT_FORM: _RequestPick(
         PickPurpose.WITHDRAW, "Заявка", "— выберите заявку —", "— заявок нет —"
     ),

@@ -63,6 +63,7 @@ THIRD_PARTY_TITLES: Mapping[str, Mapping[str, str]] = {"piccolo_user": USER_TITL
 # What the sidebar, the headings and the pickers call each table.
 TABLE_TITLES: Mapping[str, str] = {
     "waitlist_requests": "Заявки листа ожидания",
+    "waitlist_offers": "Предложения из листа ожидания",
     "appointments": "Записи",
     "payments": "Оплаты",
     "leads": "Лиды",

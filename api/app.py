@@ -22,6 +22,7 @@ from api.errors import EXCEPTION_HANDLERS
 from api.health import HealthController
 from api.metrics import RequestMetrics, metrics_endpoint, metrics_head
 from api.mounts import mounted_asgi_handlers
+from api.offers import OfferPagesController, WaitlistOffersController
 from api.openapi import StrictStructSchemaPlugin
 from api.pages import ReferencePagesController, static_pages_router
 from api.payments import PaymentsController, YooKassaWebhookController
@@ -66,7 +67,8 @@ def create_app(
             PublicBookingController,
             *([NoSlotsController, ReferencePagesController] if ports.no_slots else []),
             *([ConsentsController, PrivacyPagesController] if ports.privacy else []),
-            *([static_pages_router()] if ports.no_slots or ports.privacy else []),
+            *([WaitlistOffersController, OfferPagesController] if ports.offers else []),
+            *([static_pages_router()] if ports.no_slots or ports.privacy or ports.offers else []),
             *([PaymentsController, YooKassaWebhookController] if ports.payments else []),
             *extra_handlers,
             *mounted_asgi_handlers(mounted_apps or {}),

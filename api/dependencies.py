@@ -8,10 +8,12 @@ from litestar.params import SkipValidation
 
 from api.config import ApiConfig
 from domain.ports import OutboxBacklogProbe, ReadinessProbe
+from domain.use_cases.accept_waitlist_offer import AcceptWaitlistOfferUseCase
 from domain.use_cases.create_payment_intent import CreatePaymentIntentUseCase
 from domain.use_cases.create_waitlist_request import CreateWaitlistRequestUseCase
 from domain.use_cases.get_availability import GetAvailabilityUseCase
 from domain.use_cases.get_no_slots_page import GetNoSlotsPageUseCase
+from domain.use_cases.get_offer_page import GetOfferPageUseCase
 from domain.use_cases.get_payment import GetPaymentUseCase
 from domain.use_cases.handle_payment_notification import HandlePaymentNotificationUseCase
 from domain.use_cases.hold_slot import HoldSlotUseCase
@@ -46,6 +48,14 @@ class PrivacyPorts:
 
 
 @dataclass(frozen=True, slots=True)
+class OfferPorts:
+    """Waitlist offers: the offer page and its button."""
+
+    get_offer_page: GetOfferPageUseCase
+    accept_offer: AcceptWaitlistOfferUseCase
+
+
+@dataclass(frozen=True, slots=True)
 class ApiPorts:
     list_services: ListServicesUseCase
     get_availability: GetAvailabilityUseCase
@@ -57,6 +67,7 @@ class ApiPorts:
     privacy: PrivacyPorts | None = field(default=None, kw_only=True)
     # Read at each ``/metrics`` scrape; without it the scrape has no outbox gauges.
     outbox_backlog: OutboxBacklogProbe | None = field(default=None, kw_only=True)
+    offers: OfferPorts | None = field(default=None, kw_only=True)
 
 
 # Injected as they are: Litestar must not try to validate our own objects.
@@ -83,3 +94,10 @@ def privacy(ports: ApiPorts) -> PrivacyPorts:
     if ports.privacy is None:
         raise RuntimeError("privacy is not wired")
     return ports.privacy
+
+
+def offers(ports: ApiPorts) -> OfferPorts:
+    """The offer use cases; their routes are only mounted when they are wired."""
+    if ports.offers is None:
+        raise RuntimeError("waitlist offers are not wired")
+    return ports.offers

@@ -25,10 +25,12 @@ from admin.subject_access_form import SubjectAccess
 from composition.database import database_engine
 from domain.contacts import ContactNormaliser
 from domain.crm_ports import Mailer
+from domain.models import DEFAULT_HOLD
 from domain.payment_ports import PaymentEventHook, PaymentEventHooks
 from domain.payments import ConfirmationType
 from domain.ports import Clock, UnitOfWorkFactory
 from domain.staff_ports import StaffDirectory
+from domain.use_cases.accept_waitlist_offer import AcceptWaitlistOfferUseCase
 from domain.use_cases.add_slots import AddSlotsUseCase
 from domain.use_cases.change_staff_access import ChangeStaffAccessUseCase
 from domain.use_cases.change_waitlist_status import ChangeWaitlistStatusUseCase
@@ -42,6 +44,7 @@ from domain.use_cases.expire_holds import ExpireHoldsUseCase
 from domain.use_cases.export_leads import ExportLeadsUseCase
 from domain.use_cases.get_availability import GetAvailabilityUseCase
 from domain.use_cases.get_no_slots_page import GetNoSlotsPageUseCase
+from domain.use_cases.get_offer_page import GetOfferPageUseCase
 from domain.use_cases.get_payment import GetPaymentUseCase
 from domain.use_cases.handle_payment_notification import HandlePaymentNotificationUseCase
 from domain.use_cases.hold_slot import HoldSlotUseCase
@@ -50,6 +53,7 @@ from domain.use_cases.list_schedulable_services import ListSchedulableServicesUs
 from domain.use_cases.list_services import ListServicesUseCase
 from domain.use_cases.list_staff_accounts import ListStaffAccountsUseCase
 from domain.use_cases.notify_client_of_payment import NotifyClientOfPaymentUseCase
+from domain.use_cases.offer_freed_slots import OfferFreedSlotsUseCase
 from domain.use_cases.payment_status import PaymentSettings
 from domain.use_cases.purge_idempotency_keys import PurgeIdempotencyKeysUseCase
 from domain.use_cases.purge_staff_sessions import PurgeStaffSessionsUseCase
@@ -58,6 +62,7 @@ from domain.use_cases.reconcile_payments import ReconcilePaymentsUseCase
 from domain.use_cases.record_consent_withdrawal import RecordConsentWithdrawalUseCase
 from domain.use_cases.record_frontend_event import RecordFrontendEventUseCase
 from domain.use_cases.record_lead_payment_event import RecordLeadPaymentEventUseCase
+from domain.use_cases.record_offer_outcome import RecordOfferOutcomeUseCase
 from domain.use_cases.refund_payments import RefundPaymentsUseCase
 from domain.use_cases.report_subject_data import ReportSubjectDataUseCase
 from domain.use_cases.reveal_contact import RevealContactUseCase
@@ -96,6 +101,15 @@ class PaymentServices:
 
 
 @dataclass(frozen=True, slots=True)
+class OfferServices:
+    """Waitlist offers: the worker job, the offer page and its button."""
+
+    offer_freed_slots: OfferFreedSlotsUseCase
+    get_offer_page: GetOfferPageUseCase
+    accept_offer: AcceptWaitlistOfferUseCase
+
+
+@dataclass(frozen=True, slots=True)
 class Container:
     """Every long-lived object of one process, built once."""
 
@@ -125,6 +139,7 @@ class Container:
     purge_waitlist_confirmations: PurgeWaitlistConfirmationsUseCase
     withdraw_consent: WithdrawConsentUseCase
     erase_expired_contacts: EraseExpiredContactsUseCase
+    offers: OfferServices
 
 
 def build_container(settings: Settings, *, clock: Clock | None = None) -> Container:
@@ -187,7 +202,14 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
             mailer=mailer,
             public_site_url=settings.public_site_url,
         ),
-        staff=build_staff_forms(uow, clock, encryptor, staff_directory, piccolo_uow),
+        staff=build_staff_forms(
+            uow,
+            clock,
+            encryptor,
+            staff_directory,
+            piccolo_uow,
+            hold_for=timedelta(minutes=settings.hold_minutes),
+        ),
         staff_access=build_staff_access(engine, clock, staff_directory),
         add_slots=AddSlotsUseCases(
             add=AddSlotsUseCase(
@@ -226,6 +248,23 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
             clock=clock,
             retention=timedelta(days=settings.contact_retention_days),
         ),
+        offers=OfferServices(
+            offer_freed_slots=OfferFreedSlotsUseCase(
+                uow=piccolo_uow,
+                clock=clock,
+                timezone=settings.practice_time,
+                offer_for=timedelta(minutes=settings.offer_minutes),
+            ),
+            get_offer_page=GetOfferPageUseCase(
+                uow=piccolo_uow, clock=clock, timezone=settings.practice_time
+            ),
+            accept_offer=AcceptWaitlistOfferUseCase(
+                uow=piccolo_uow,
+                clock=clock,
+                encryptor=encryptor,
+                hold_for=timedelta(minutes=settings.hold_minutes),
+            ),
+        ),
     )
 
 
@@ -235,6 +274,8 @@ def build_staff_forms(
     encryptor: FernetEncryptor,
     staff: StaffDirectory,
     piccolo_uow: Callable[[], PiccoloUnitOfWork],
+    *,
+    hold_for: timedelta = DEFAULT_HOLD,
 ) -> StaffForms:
     return StaffForms(
         claim=ClaimWaitlistRequestUseCase(uow=uow, clock=clock, staff=staff),
@@ -250,6 +291,9 @@ def build_staff_forms(
         ),
         pickable=ListPickableRequestsUseCase(
             requests=PiccoloPickableRequests(), staff=staff, clock=clock
+        ),
+        record_offer_outcome=RecordOfferOutcomeUseCase(
+            uow=piccolo_uow, clock=clock, staff=staff, encryptor=encryptor, hold_for=hold_for
         ),
     )
 

@@ -16,7 +16,7 @@ from admin.dashboard import Dashboard
 from admin.login_guard import InMemoryLoginFailures, LoginGuard
 from api.app import create_app
 from api.config import ApiConfig
-from api.dependencies import ApiPorts, NoSlotsPorts, PaymentPorts, PrivacyPorts
+from api.dependencies import ApiPorts, NoSlotsPorts, OfferPorts, PaymentPorts, PrivacyPorts
 from api.rate_limit import RateLimiter
 from composition.container import Container
 from composition.database import close_database, open_database
@@ -108,6 +108,10 @@ def build_app(container: Container, *, admin: LoginGuard | None = None) -> Lites
         ),
         privacy=PrivacyPorts(withdraw_consent=container.withdraw_consent),
         outbox_backlog=PiccoloOutboxBacklogProbe(),
+        offers=OfferPorts(
+            get_offer_page=container.offers.get_offer_page,
+            accept_offer=container.offers.accept_offer,
+        ),
     )
     config = ApiConfig(
         cors_allowed_origins=settings.cors_allowed_origins,

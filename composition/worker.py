@@ -41,6 +41,8 @@ def worker_jobs() -> list[tuple[str, WorkerJob]]:
     """Every periodic job of the worker, by name. Each returns how much work it did."""
     return [
         ("expire-holds", lambda c: c.expire_holds.execute()),
+        # After expire-holds (it frees slots), before send-emails (it sends the offers).
+        ("offer-freed-slots", lambda c: c.offers.offer_freed_slots.execute()),
         ("send-emails", lambda c: c.send_pending_emails.execute()),
         ("reconcile-payments", lambda c: c.payments.reconcile.execute()),
         ("deliver-tracking", lambda c: c.payments.deliver_tracking.execute()),

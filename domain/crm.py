@@ -211,6 +211,10 @@ class LeadTimelineEventType(enum.StrEnum):
     PAYMENT_CANCELED = "payment_canceled"
     PAYMENT_REFUNDED = "payment_refunded"
     CONSENT_WITHDRAWN = "consent_withdrawn"
+    OFFER_SENT = "offer_sent"
+    OFFER_ACCEPTED = "offer_accepted"
+    OFFER_EXPIRED = "offer_expired"
+    OFFER_DECLINED = "offer_declined"
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,6 +44,7 @@ class EmailTemplate(enum.StrEnum):
     WAITLIST_CONFIRMATION = "waitlist_confirmation"
     PAYMENT_CONFIRMATION = "payment_confirmation"
     PAYMENT_REFUND = "payment_refund"
+    WAITLIST_OFFER = "waitlist_offer"
 
 
 PRACTICE_NAME = "Эмоциональный баланс"
@@ -201,6 +202,19 @@ def payment_refund_params(
     }
 
 
+def waitlist_offer_params(
+    *, offer_id: UUID, service_title: str, when: str, reserved_until: str
+) -> dict[str, str]:
+    """What the offer email is rendered from: nothing about the person. The link (with its
+    token) is added by the sending worker, in memory (``OFFER_URL_PARAM``)."""
+    return {
+        "offer_id": str(offer_id),
+        "service_title": service_title,
+        "when": when,
+        "reserved_until": reserved_until,
+    }
+
+
 def withdrawal_footer(params: dict[str, str]) -> tuple[str, str]:
     """The last paragraph of every email to a client: how to withdraw consent.
 
@@ -233,6 +247,8 @@ def render(template: EmailTemplate, params: dict[str, str]) -> RenderedEmail:
         return _payment_confirmation(params)
     if template is EmailTemplate.PAYMENT_REFUND:
         return _payment_refund(params)
+    if template is EmailTemplate.WAITLIST_OFFER:
+        return _waitlist_offer(params)
     raise ValueError(f"unknown email template {template!r}")  # pragma: no cover
 
 
@@ -373,4 +389,33 @@ def _payment_refund(params: dict[str, str]) -> RenderedEmail:
         ],
         params,
     )
+    return RenderedEmail(subject=subject, text=text, html=html_doc)
+
+
+def _waitlist_offer(params: dict[str, str]) -> RenderedEmail:
+    # Only the service's title and the time: the subject shows in lock-screen previews.
+    url = params.get("offer_url", "")
+    subject = f"Освободилось время: {params['when']}"
+    text, html_doc = _document(
+        subject,
+        [
+            "Здравствуйте!",
+            "Вы оставляли заявку в листе ожидания «Эмоционального баланса». "
+            "Освободилось время, которое вам подходит, и мы придержали его для вас.",
+            f"Услуга: {params['service_title']}\nКогда: {params['when']}",
+            f"Время закреплено за вами до {params['reserved_until']}. Чтобы записаться, "
+            "откройте ссылку и нажмите кнопку, затем оплатите запись:\n" + url
+            if url
+            else "",
+            "Если время не подходит, ничего делать не нужно: после этого срока мы предложим "
+            "его следующему человеку, а ваша заявка останется в листе ожидания.",
+            _SIGNATURE,
+        ],
+        params,
+    )
+    if url:  # the link, clickable (it is escaped the same way in the paragraph)
+        shown = html.escape(url)
+        html_doc = html_doc.replace(
+            shown, f'<a href="{html.escape(url, quote=True)}">{shown}</a>', 1
+        )
     return RenderedEmail(subject=subject, text=text, html=html_doc)

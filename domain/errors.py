@@ -253,3 +253,27 @@ class StaffAccountNotFound(NotFound):
 class LastAdmin(Conflict):
     code = "last_admin"
     message = "The last active admin can be neither demoted nor deactivated."
+
+
+class OfferNotFound(NotFound):
+    # Whether a token never existed or was mistyped is nobody's business.
+    code = "offer_not_found"
+    message = "Ссылка на предложение не найдена. Откройте её прямо из письма."
+
+
+class OfferExpired(Conflict):
+    code = "offer_expired"
+    message = (
+        "Время, на которое действовало предложение, истекло: окно предложено следующему "
+        "человеку в листе ожидания. Ваша заявка остаётся в силе."
+    )
+
+
+class OfferTaken(Conflict):
+    code = "offer_taken"
+    message = "Это время уже занято. Ваша заявка остаётся в листе ожидания."
+
+
+class NoOpenOffer(Conflict):
+    code = "no_open_offer"
+    message = "The waitlist request has no open offer."

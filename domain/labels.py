@@ -25,6 +25,7 @@ from domain.models import (
     SlotStatus,
     StaffRole,
 )
+from domain.offers import OfferChannel, OfferOutcome, OfferStatus
 from domain.payments import PaymentKind, PaymentStatus, RefundReason
 from domain.schedule import ScheduleChangeKind, Weekday
 from domain.staff import AccessReason, ContactAccessKind, StatusOutcome
@@ -39,6 +40,9 @@ __all__ = [
     "CONTACT_METHOD_LABELS",
     "LEAD_SOURCE_LABELS",
     "LEAD_STATUS_LABELS",
+    "OFFER_CHANNEL_LABELS",
+    "OFFER_OUTCOME_LABELS",
+    "OFFER_STATUS_LABELS",
     "PAYMENT_KIND_LABELS",
     "PAYMENT_STATUS_LABELS",
     "SCHEDULE_CHANGE_KIND_LABELS",
@@ -134,6 +138,10 @@ TIMELINE_EVENT_LABELS: dict[LeadTimelineEventType, str] = {
     LeadTimelineEventType.PAYMENT_CANCELED: "Оплата отменена",
     LeadTimelineEventType.PAYMENT_REFUNDED: "Оплата возвращена",
     LeadTimelineEventType.CONSENT_WITHDRAWN: "Согласие отозвано, контакт удалён",
+    LeadTimelineEventType.OFFER_SENT: "Предложено освободившееся время",
+    LeadTimelineEventType.OFFER_ACCEPTED: "Предложение принято",
+    LeadTimelineEventType.OFFER_EXPIRED: "Предложение истекло",
+    LeadTimelineEventType.OFFER_DECLINED: "От предложения отказались",
 }
 
 REFUND_REASON_LABELS: dict[RefundReason, str] = {
@@ -171,6 +179,7 @@ SLOT_STATUS_LABELS: dict[SlotStatus, str] = {
     SlotStatus.FREE: "Свободен",
     SlotStatus.HELD: "Забронирован",
     SlotStatus.BOOKED: "Занят",
+    SlotStatus.RESERVED: "Предложен из листа ожидания",
 }
 
 CONSENT_KIND_LABELS: dict[ConsentKind, str] = {
@@ -193,4 +202,21 @@ STAFF_ROLE_LABELS: dict[StaffRole, str] = {
     StaffRole.OPERATOR: "Оператор",
     StaffRole.MANAGER: "Менеджер",
     StaffRole.ADMIN: "Администратор",
+}
+
+OFFER_STATUS_LABELS: dict[OfferStatus, str] = {
+    OfferStatus.OFFERED: "Предложено, ждём ответа",
+    OfferStatus.ACCEPTED: "Принято",
+    OfferStatus.EXPIRED: "Истекло",
+    OfferStatus.DECLINED: "Отказ",
+}
+
+OFFER_CHANNEL_LABELS: dict[OfferChannel, str] = {
+    OfferChannel.EMAIL: "Письмо со ссылкой",
+    OfferChannel.STAFF: "Через сотрудника",
+}
+
+OFFER_OUTCOME_LABELS: dict[OfferOutcome, str] = {
+    OfferOutcome.ACCEPTED: "Согласен: записать на это время",
+    OfferOutcome.DECLINED: "Отказался: предложить следующему",
 }

@@ -80,6 +80,8 @@ class SlotStatus(enum.StrEnum):
     FREE = "free"
     HELD = "held"
     BOOKED = "booked"
+    # Kept for the person a waitlist offer went to (``domain/offers.py``): not free, not held.
+    RESERVED = "reserved"
 
 
 @dataclass(frozen=True, slots=True)

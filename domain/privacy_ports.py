@@ -10,6 +10,7 @@ from uuid import UUID
 
 from domain.crm_ports import EmailOutbox, LeadTimelineRepository
 from domain.models import ConsentRecord
+from domain.offer_ports import OfferRepository
 from domain.privacy import ContactFootprint, WithdrawalToken
 from domain.staff_ports import ContactAccessLogRepository
 
@@ -111,6 +112,11 @@ class EmailDeliveryUnitOfWork(Protocol):
 
     @property
     def email_outbox(self) -> EmailOutbox: ...
+
+    @property
+    def offers(self) -> OfferRepository:
+        """An offer email's link gets its token when it is sent (``domain/offers.py``)."""
+        ...
 
     @property
     def withdrawal_tokens(self) -> WithdrawalTokenRepository: ...

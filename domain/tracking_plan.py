@@ -76,6 +76,12 @@ FRONTEND_EVENTS: Mapping[str, Mapping[str, Prop]] = {
 }
 
 SERVER_EVENTS: Mapping[str, Mapping[str, Prop]] = {
+    # Waitlist offers (``domain/offers.py``): the service and the channel, never a contact.
+    "waitlist_offer_sent": {"service_slug": slug(), "offer_channel": one_of("email", "staff")},
+    "waitlist_offer_accepted": {
+        "service_slug": slug(),
+        "offer_channel": one_of("email", "staff"),
+    },
     "waitlist_submitted": {
         "service_slug": slug(),
         "preferred_contact_method": one_of(*CONTACT_METHODS),

@@ -30,6 +30,8 @@ from domain.labels import (
     CONTACT_METHOD_LABELS,
     LEAD_SOURCE_LABELS,
     LEAD_STATUS_LABELS,
+    OFFER_CHANNEL_LABELS,
+    OFFER_STATUS_LABELS,
     PAYMENT_KIND_LABELS,
     PAYMENT_STATUS_LABELS,
     REFUND_REASON_LABELS,
@@ -50,6 +52,7 @@ from domain.models import (
     SlotStatus,
     StaffRole,
 )
+from domain.offers import OfferChannel, OfferStatus
 from domain.payments import PaymentKind, PaymentStatus, RefundReason
 from domain.schedule import ScheduleChangeKind
 from domain.staff import AccessReason, ContactAccessKind, StatusOutcome
@@ -98,6 +101,8 @@ StaffRoleChoice = labelled("StaffRoleChoice", StaffRole, STAFF_ROLE_LABELS)
 ScheduleChangeKindChoice = labelled(
     "ScheduleChangeKindChoice", ScheduleChangeKind, SCHEDULE_CHANGE_KIND_LABELS
 )
+OfferStatusChoice = labelled("OfferStatusChoice", OfferStatus, OFFER_STATUS_LABELS)
+OfferChannelChoice = labelled("OfferChannelChoice", OfferChannel, OFFER_CHANNEL_LABELS)
 
 # Every choice enum with the domain enum it mirrors (the unit tests walk this).
 CHOICES: tuple[tuple[type[Enum], type[StrEnum]], ...] = (
@@ -120,4 +125,6 @@ CHOICES: tuple[tuple[type[Enum], type[StrEnum]], ...] = (
     (ContactAccessKindChoice, ContactAccessKind),
     (StaffRoleChoice, StaffRole),
     (ScheduleChangeKindChoice, ScheduleChangeKind),
+    (OfferStatusChoice, OfferStatus),
+    (OfferChannelChoice, OfferChannel),
 )

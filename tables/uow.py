@@ -15,6 +15,7 @@ from tables.core.repositories import (
     PiccoloSlotRepository,
     PiccoloTrackingOutbox,
 )
+from tables.crm.offers import PiccoloOfferRepository
 from tables.crm.privacy import PiccoloContactErasure, PiccoloWithdrawalTokens
 from tables.crm.repositories import (
     PiccoloEmailOutbox,
@@ -60,6 +61,7 @@ class PiccoloUnitOfWork:
         self.withdrawal_tokens = PiccoloWithdrawalTokens()
         self.erasure = PiccoloContactErasure()
         self.schedule = PiccoloSchedule()
+        self.offers = PiccoloOfferRepository(engine)
 
     async def __aenter__(self) -> Self:
         if self._engine.current_transaction.get() is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from uuid import UUID
 
 from domain.crm_ports import Mailer
 from domain.emails import (
@@ -11,11 +12,13 @@ from domain.emails import (
     WITHDRAW_URL_PARAM,
     ClaimedEmail,
     EmailMessage,
+    EmailTemplate,
     render,
     retry_delay,
 )
 from domain.errors import MailRejected
 from domain.models import ContactMethod
+from domain.offers import OFFER_URL_PARAM, issue_offer_token, offer_url
 from domain.ports import Clock, Encryptor
 from domain.privacy import issue_withdrawal_token, withdrawal_url
 from domain.privacy_ports import EmailDeliveryUnitOfWorkFactory
@@ -43,6 +46,9 @@ class SendPendingEmailsUseCase:
       blind index); the link with the token goes into this message only, never into the
       outbox. (A withdrawal that commits during the SMTP conversation itself cannot stop
       that one message: no transaction spans a network call.)
+    - An offer email gets its link the same way: a fresh token, stored only as its hash, in
+      that transaction. An offer that ended meanwhile (expired, accepted, its request closed)
+      is never sent: the email is marked ``failed`` (``OfferClosed``) and not retried.
     """
 
     def __init__(
@@ -81,12 +87,14 @@ class SendPendingEmailsUseCase:
         error: Exception | None = None
         try:
             to = self._encryptor.decrypt(email.recipient_ciphertext)
-            url = await self._still_ours_with_link(claim, to)
-            if url is None:
+            links = await self._still_ours_with_links(claim, to)
+            if links is None:
                 logger.info("email %s not sent: cancelled or no longer leased", email.id)
                 return 0
+            if not links:
+                raise OfferClosed()
             message = EmailMessage.of(
-                render(email.template, {**email.params, WITHDRAW_URL_PARAM: url}),
+                render(email.template, {**email.params, **links}),
                 to=to,
                 message_id=email.id,
             )
@@ -98,7 +106,7 @@ class SendPendingEmailsUseCase:
             if error is None:
                 recorded = await uow.email_outbox.mark_sent(claim, now)
             else:
-                permanent = isinstance(error, MailRejected)
+                permanent = isinstance(error, MailRejected | OfferClosed)
                 retry_at = (
                     None
                     if permanent or email.attempts >= self._max_attempts
@@ -116,14 +124,30 @@ class SendPendingEmailsUseCase:
         )
         return 0
 
-    async def _still_ours_with_link(self, claim: ClaimedEmail, to: str) -> str | None:
-        """The withdrawal link for this message, or ``None`` when it must not be sent."""
+    async def _still_ours_with_links(self, claim: ClaimedEmail, to: str) -> dict[str, str] | None:
+        """The links of this message (the withdrawal link, an offer's link), ``None`` when it
+        must not be sent, empty when it is an offer that ended."""
         now = self._clock.now()
+        email = claim.email
         async with self._uow() as uow:
             if not await uow.email_outbox.still_held(claim):
                 return None
+            links: dict[str, str] = {}
+            if email.template is EmailTemplate.WAITLIST_OFFER:
+                offer_id = UUID(email.params["offer_id"])
+                offer = await uow.offers.get(offer_id)
+                if offer is None or not offer.is_open(now):
+                    return {}
+                offer_token, token_hash = issue_offer_token()
+                await uow.offers.add_token(offer_id, token_hash, now)
+                links[OFFER_URL_PARAM] = offer_url(self._public_site_url, offer_token)
             index = self._encryptor.blind_index(ContactMethod.EMAIL.value, to)
             token, record = issue_withdrawal_token(index, now)
             await uow.withdrawal_tokens.add(record)
             await uow.commit()
-        return withdrawal_url(self._public_site_url, token)
+        links[WITHDRAW_URL_PARAM] = withdrawal_url(self._public_site_url, token)
+        return links
+
+
+class OfferClosed(Exception):
+    """The offer of an offer email ended before the email went out: it is not sent."""

@@ -1,5 +1,5 @@
 """CRM tables: waitlist requests, leads, the lead timeline, the email outbox, withdrawal tokens
-and the last waitlist confirmation per contact and service."""
+the last waitlist confirmation per contact and service, freed slots and waitlist offers."""
 
 import os
 
@@ -7,9 +7,12 @@ from piccolo.conf.apps import AppConfig
 
 from tables.crm.tables import (
     EmailOutboxTable,
+    FreedSlotTable,
     LeadTable,
     LeadTimelineEventTable,
     WaitlistConfirmationTable,
+    WaitlistOfferTable,
+    WaitlistOfferTokenTable,
     WaitlistRequestTable,
     WithdrawalTokenTable,
 )
@@ -24,6 +27,9 @@ APP_CONFIG = AppConfig(
         EmailOutboxTable,
         WaitlistConfirmationTable,
         WithdrawalTokenTable,
+        FreedSlotTable,
+        WaitlistOfferTable,
+        WaitlistOfferTokenTable,
     ],
     migration_dependencies=["tables.core.piccolo_app", "piccolo.apps.user.piccolo_app"],
     commands=[],

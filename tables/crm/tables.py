@@ -23,11 +23,13 @@ from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.columns.readable import Readable
 from piccolo.table import Table
 
-from tables.core.tables import AppointmentTable, ServiceTable
+from tables.core.tables import AppointmentTable, ServiceTable, SlotTable
 from tables.labels import (
     ContactMethodChoice,
     LeadSourceChoice,
     LeadStatusChoice,
+    OfferChannelChoice,
+    OfferStatusChoice,
     StatusOutcomeChoice,
     TimelineEventChoice,
     TimeWindowChoice,
@@ -182,3 +184,56 @@ class WithdrawalTokenTable(Table, tablename="withdrawal_tokens"):
     contact_index = Varchar(length=64, null=True, default=None, index=True, secret=True)
     created_at = Timestamptz(default=TimestamptzNow())
     withdrawn_at = Timestamptz(null=True, default=None)
+
+
+class FreedSlotTable(Table, tablename="freed_slots"):
+    """Slots that became free, to be offered to the waitlist: written by the database itself.
+
+    Triggers on ``slots`` (migration ``crm_2026_12_02t21_00_00_000000``, on SQLite and
+    PostgreSQL) insert a row whenever a slot is inserted free or its status changes to free,
+    whoever does it: the admin's CRUD, the bulk form, an expired hold, a cancelled payment,
+    an ended offer. The worker job ``offer-freed-slots`` takes (deletes) them oldest first.
+    """
+
+    slot = ForeignKey(SlotTable, on_delete=OnDelete.cascade, null=False)
+
+
+class WaitlistOfferTable(Table, tablename="waitlist_offers"):
+    """A freed slot offered to one waitlist request (``domain/offers.py``).
+
+    Partial unique indexes keep one open (``offered``) offer per slot and per request, and
+    a slot is offered to a request at most once (migration ``crm_2026_12_02t21_00_00_000000``).
+    """
+
+    id = titled("ID", UUID(primary_key=True))
+    slot = titled(
+        "Время приёма",
+        ForeignKey(SlotTable, on_delete=OnDelete.restrict, index=True, null=False),
+    )
+    waitlist_request = titled(
+        "Заявка",
+        ForeignKey(WaitlistRequestTable, on_delete=OnDelete.restrict, index=True, null=False),
+    )
+    lead = titled("Лид", ForeignKey(LeadTable, on_delete=OnDelete.restrict, null=False))
+    channel = titled("Как сообщаем", Varchar(length=16, choices=OfferChannelChoice))
+    status = titled("Статус", Varchar(length=16, index=True, choices=OfferStatusChoice))
+    offered_at = titled("Предложено", Timestamptz())
+    expires_at = titled("Время закреплено до", Timestamptz(index=True))
+    decided_at = titled("Ответ или истечение", Timestamptz(null=True, default=None))
+    appointment = titled(
+        "Запись",
+        ForeignKey(AppointmentTable, on_delete=OnDelete.restrict, null=True, default=None),
+    )
+    staff_user = titled(
+        "Сотрудник", ForeignKey(BaseUser, on_delete=OnDelete.restrict, null=True, default=None)
+    )
+
+
+class WaitlistOfferTokenTable(Table, tablename="waitlist_offer_tokens"):
+    """The tokens of offer links, only as SHA-256: the token itself is in the email only.
+    Each sent offer email has its own; every token of an offer leads to it."""
+
+    id = UUID(primary_key=True)
+    offer = ForeignKey(WaitlistOfferTable, on_delete=OnDelete.cascade, null=False, index=True)
+    token_hash = Varchar(length=64, unique=True, secret=True)
+    created_at = Timestamptz()

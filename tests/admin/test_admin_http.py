@@ -29,6 +29,7 @@ EXPORT = "/admin/api/forms/выгрузить-лиды/"
 # Written out by hand (not derived from the policy) so a policy mistake fails here.
 READ = {
     "waitlist_requests": {"operator", "manager", "admin"},
+    "waitlist_offers": {"operator", "manager", "admin"},
     "payments": {"operator", "manager", "admin"},
     "appointments": {"operator", "manager", "admin"},
     "leads": {"operator", "manager", "admin"},
@@ -60,6 +61,7 @@ FORMS = {
     "Данные субъекта": {"manager", "admin"},
     "Отозвать согласие": {"operator", "manager", "admin"},
     "Добавить окна": {"admin"},
+    "Записать ответ на предложение": {"operator", "manager", "admin"},
 }
 
 

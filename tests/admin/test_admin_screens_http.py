@@ -112,7 +112,7 @@ async def test_the_menu_lists_the_queue_first_then_appointments_leads_services_a
         "Услуги и расписание",
         "Сотрудники",
     ]
-    assert grouped["Очередь заявок"] == ["waitlist_requests"]
+    assert grouped["Очередь заявок"] == ["waitlist_requests", "waitlist_offers"]
     assert grouped["Записи и оплаты"] == ["appointments", "payments"]
     assert grouped["Сотрудники"][-1] == "staff_access_changes"
 

@@ -23,6 +23,7 @@ from domain.models import (
     SlotStatus,
     TrackingEvent,
 )
+from domain.offers import WaitlistOffer
 from domain.payments import IdempotencyRecord, Payment
 from domain.privacy import WithdrawalToken
 from domain.staff import ContactAccessEntry, QueueItem
@@ -32,6 +33,7 @@ from tests.support.crm_fakes import (
     InMemoryLeadTimeline,
     InMemoryWaitlist,
 )
+from tests.support.offer_fakes import InMemoryOffers
 from tests.support.payment_fakes import InMemoryIdempotencyKeys, InMemoryPayments
 from tests.support.privacy_fakes import InMemoryContactErasure, InMemoryWithdrawalTokens
 from tests.support.staff_fakes import (
@@ -138,6 +140,10 @@ class InMemoryStore:
         self.payment_claims: dict[UUID, datetime] = {}
         self.idempotency_keys: dict[str, IdempotencyRecord] = {}
         self.withdrawal_tokens: dict[str, WithdrawalToken] = {}  # by hash
+        self.offers: dict[UUID, WaitlistOffer] = {}
+        self.offer_tokens: dict[str, UUID] = {}  # token hash -> offer
+        self.freed_slots: list[UUID] = []  # what the triggers on ``slots`` record
+        self.offer_staff: dict[UUID, int] = {}  # offer -> who recorded its outcome
 
 
 class _Services:
@@ -183,6 +189,8 @@ class _Slots:
         self._store.slots[slot_id] = replace(self._store.slots[slot_id], status=SlotStatus.BOOKED)
 
     async def release(self, slot_id: UUID) -> None:
+        if self._store.slots[slot_id].status is not SlotStatus.FREE:
+            self._store.freed_slots.append(slot_id)  # as the database's trigger does
         self._store.slots[slot_id] = replace(self._store.slots[slot_id], status=SlotStatus.FREE)
 
 
@@ -304,6 +312,7 @@ class InMemoryUnitOfWork:
         self.idempotency_keys = InMemoryIdempotencyKeys(self._working)
         self.withdrawal_tokens = InMemoryWithdrawalTokens(self._working)
         self.erasure = InMemoryContactErasure(self._working)
+        self.offers = InMemoryOffers(self._working)
         return self
 
     async def __aexit__(

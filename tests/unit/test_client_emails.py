@@ -22,9 +22,11 @@ from domain.emails import (
     payment_refund_params,
     refund_reason_text,
     render,
+    waitlist_offer_params,
 )
 from domain.ics import CalendarEvent, escape_text, fold, to_ics
 from domain.models import Money
+from domain.offers import OFFER_URL_PARAM
 from domain.payments import PaymentKind, RefundReason
 from domain.practice_time import MOSCOW, PracticeTimezone, rubles_text
 
@@ -317,6 +319,13 @@ def test_every_email_to_a_client_ends_with_the_withdrawal_link(template: EmailTe
             amount=Money.rub("1500"),
             reason=RefundReason.HOLD_EXPIRED,
         ),
+        EmailTemplate.WAITLIST_OFFER: waitlist_offer_params(
+            offer_id=UUID(int=7),
+            service_title="Индивидуальная консультация",
+            when=WHEN,
+            reserved_until="16:30 (Москва)",
+        )
+        | {OFFER_URL_PARAM: "https://site.example/booking/offer/?token=t"},
     }[template]
     rendered = render(template, params | {WITHDRAW_URL_PARAM: url})
     assert rendered.text.rstrip().splitlines()[-2] == url

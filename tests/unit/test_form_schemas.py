@@ -29,6 +29,7 @@ OPERATOR = StaffMember(1, "olga", StaffRole.OPERATOR)
 MANAGER = StaffMember(3, "maria", StaffRole.MANAGER)
 NOW = datetime(2026, 12, 2, 18, 0, tzinfo=UTC)
 WITHDRAW = "отозвать-согласие"
+OFFER_OUTCOME = "записать-ответ-на-предложение"
 CLAIM, CHANGE, REVEAL, EXPORT = (
     "взять-заявку-в-работу",
     "изменить-статус-заявки",
@@ -174,7 +175,7 @@ async def test_every_form_has_a_schema_under_piccolos_slug_and_nothing_else_does
     forms = schemas_over(InMemoryPickableRequests())
     slugs = {config.slug for config in build_forms(_unused_use_cases())}
 
-    assert slugs == {CLAIM, CHANGE, REVEAL, EXPORT, WITHDRAW}
+    assert slugs == {CLAIM, CHANGE, REVEAL, EXPORT, WITHDRAW, OFFER_OUTCOME}
     for slug in slugs:
         assert await forms.schema(slug, MANAGER) is not None
     assert await forms.schema("staff_roles", MANAGER) is None

@@ -274,6 +274,7 @@ def test_hold_and_payment_grace_default_to_30_and_120_minutes(tmp_path: Path) ->
     settings = load_settings({}, var_dir=tmp_path)
     assert settings.hold_minutes == 30
     assert settings.payment_grace_minutes == 120
+    assert settings.offer_minutes == 120
 
 
 def test_durations_accept_decimal_minutes_for_demos_and_tests(tmp_path: Path) -> None:
@@ -285,6 +286,7 @@ def test_durations_accept_decimal_minutes_for_demos_and_tests(tmp_path: Path) ->
     assert (
         load_settings({"PAYMENT_GRACE_MINUTES": "0"}, var_dir=tmp_path).payment_grace_minutes == 0
     )
+    assert load_settings({"OFFER_MINUTES": "90,5"}, var_dir=tmp_path).offer_minutes == 90.5
 
 
 @pytest.mark.parametrize(
@@ -295,6 +297,10 @@ def test_durations_accept_decimal_minutes_for_demos_and_tests(tmp_path: Path) ->
         ("HOLD_MINUTES", "0", "must be greater than 0"),
         ("HOLD_MINUTES", "nan", "must be a finite number"),
         ("HOLD_MINUTES", "1441", "must be at most 1440 minutes"),
+        ("OFFER_MINUTES", "0", "must be greater than 0"),
+        ("OFFER_MINUTES", "-5", "must not be negative"),
+        ("OFFER_MINUTES", "two hours", "must be a number of minutes"),
+        ("OFFER_MINUTES", "10081", "must be at most 10080 minutes"),
         ("PAYMENT_GRACE_MINUTES", "-0.5", "must not be negative"),
         ("PAYMENT_GRACE_MINUTES", "2h", "must be a number of minutes"),
         ("PAYMENT_GRACE_MINUTES", "inf", "must be a finite number"),

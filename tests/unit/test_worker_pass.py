@@ -38,6 +38,7 @@ def container(ran: list[str], stop: dict[str, bool]) -> Any:
         purge_staff_sessions=job("purge-admin-sessions"),
         purge_waitlist_confirmations=job("purge-waitlist-confirmations"),
         erase_expired_contacts=job("erase-expired-contacts"),
+        offers=SimpleNamespace(offer_freed_slots=job("offer-freed-slots")),
     )
 
 
@@ -47,8 +48,8 @@ async def test_a_stop_asked_during_a_job_lets_it_finish_and_starts_no_other() ->
 
     done = await run_worker_pass(container(ran, stop), should_stop=lambda: stop["asked"])
 
-    assert ran == ["expire-holds", "send-emails"]
-    assert done == {"expire-holds": 1, "send-emails": 1}
+    assert ran == ["expire-holds", "offer-freed-slots", "send-emails"]
+    assert done == {"expire-holds": 1, "offer-freed-slots": 1, "send-emails": 1}
 
 
 async def test_without_a_stop_every_job_runs() -> None:
@@ -56,4 +57,4 @@ async def test_without_a_stop_every_job_runs() -> None:
 
     await run_worker_pass(container(ran, {"asked": False}))
 
-    assert len(ran) == 8
+    assert len(ran) == 9
