@@ -420,6 +420,56 @@ def test_waitlist_submissions_over_both_servers_make_one_request_and_one_email(
     assert Counter(cluster.inbox.received(email) for email in contacts) == {1: len(contacts)}
 
 
+def test_slots_freed_with_both_workers_running_are_each_offered_once_to_one_person(
+    cluster: Cluster,
+) -> None:
+    """Both workers run ``offer-freed-slots`` every 0.3 s over the same freed slots: each slot
+    goes to exactly one waitlist request, each request gets one slot, and each offer email is
+    sent once. (The waitlist test above uses the first service and the evening: this one uses
+    another service and mornings, so the two never match each other's slots.)"""
+    slug = service_slugs(cluster)[-1]
+    contacts = [f"offer.{n}.{uuid.uuid4().hex[:6]}@example.org" for n in range(3)]
+    for n, email in enumerate(contacts):
+        body = {**waitlist_body(slug, email), "preferred_time_window": "any"}
+        assert (
+            cluster.post(n % 2, "/api/public/waitlist", body, f"10.3.0.{n + 1}").status_code == 202
+        )
+    wait_until(
+        lambda: all(cluster.inbox.received(email) == 1 for email in contacts),
+        "every waitlist confirmation sent",
+        cluster,
+    )
+    [(service_id,)] = cluster.sql(f"SELECT id FROM services WHERE slug = '{slug}'")
+    # Three mornings (10:07 in Moscow, 07:07 UTC) a few days ahead, added at once by hand: the
+    # database trigger records each as freed, and both workers race for them.
+    slot_ids = [str(uuid.uuid4()) for _ in contacts]
+    values = ", ".join(
+        f"('{slot_id}', '{service_id}', date_trunc('day', now()) + interval '{20 + n} days 07:07', "
+        f"date_trunc('day', now()) + interval '{20 + n} days 07:57', 'free', now())"
+        for n, slot_id in enumerate(slot_ids)
+    )
+    cluster.sql(
+        f"INSERT INTO slots (id, service, starts_at, ends_at, status, created_at) VALUES {values}"
+    )
+    chosen = ", ".join(f"'{slot_id}'" for slot_id in slot_ids)
+    wait_until(
+        lambda: (
+            all(cluster.inbox.received(email) == 2 for email in contacts)
+            and outbox_drained(cluster)
+        ),
+        "an offer email to each person waiting",
+        cluster,
+    )
+    offers = cluster.sql(
+        f"SELECT slot::text, waitlist_request::text FROM waitlist_offers WHERE slot::text IN ({chosen})"
+    )
+    assert sorted(slot for slot, _ in offers) == sorted(slot_ids)  # one offer per slot
+    assert len({request for _, request in offers}) == len(contacts)  # one slot per person
+    reserved = cluster.sql(f"SELECT status FROM slots WHERE id::text IN ({chosen})")
+    assert [status for (status,) in reserved] == ["reserved"] * len(slot_ids)
+    assert Counter(cluster.inbox.received(email) for email in contacts) == {2: len(contacts)}
+
+
 def test_payments_over_both_servers_make_one_provider_payment_and_one_email(
     cluster: Cluster,
 ) -> None:
