@@ -50,6 +50,8 @@ async def test_an_operator_reads_the_queue_and_a_request_in_russian_with_nothing
         await log_in(page, base, "operator")
         sidebar = page.locator(".sidebar")
         await sidebar.get_by_text("Оплаты", exact=True).wait_for()
+        # The forms are listed by a request of their own, after the tables: wait for them too.
+        await sidebar.get_by_text("Взять заявку в работу", exact=True).wait_for()
         menu = await sidebar.inner_text()
         for title in ("Заявки листа ожидания", "Записи", "История лидов", "Окна приёма"):
             assert title in menu
